@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { access, link, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore, PartialBlob } from '../../app/ports.js';
+import type { MediaKind } from '../../domain/media-kind.js';
+
+/** Media on the local filesystem (or a shared volume): one directory for images, one for videos. */
+export class LocalBlobStore implements BlobStore {
+  constructor(private readonly dirs: Readonly<Record<MediaKind, string>>) {}
+
+  /** Creates the media directories. */
+  async init(): Promise<void> {
+    await Promise.all(Object.values(this.dirs).map((d) => mkdir(d, { recursive: true })));
+  }
+
+  async writePartial(kind: MediaKind, source: AsyncIterable<Uint8Array>): Promise<PartialBlob> {
+    // The partial file sits in the final directory so that committing it is an atomic rename.
+    const file = path.join(this.dirs[kind], `.partial-${randomUUID()}`);
+    const out = createWriteStream(file, { flags: 'wx' });
+    try {
+      await pipeline(Readable.from(source, { objectMode: false }), out);
+    } catch (err) {
+      await rm(file, { force: true });
+      throw err;
+    }
+    return { path: file, size: out.bytesWritten };
+  }
+
+  async readRanges(file: string, ranges: readonly { offset: number; length: number }[]): Promise<Buffer> {
+    const total = ranges.reduce((n, r) => n + r.length, 0);
+    const buf = Buffer.alloc(total);
+    const fh = await open(file, 'r');
+    try {
+      let at = 0;
+      for (const r of ranges) {
+        const { bytesRead } = await fh.read(buf, at, r.length, r.offset);
+        if (bytesRead !== r.length) throw new Error(`short read of ${file} at ${r.offset}`);
+        at += r.length;
+      }
+    } finally {
+      await fh.close();
+    }
+    return buf;
+  }
+
+  async commit(partial: PartialBlob, kind: MediaKind, name: string): Promise<{ path: string; existed: boolean }> {
+    if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new Error(`bad blob name ${name}`);
+    const final = path.join(this.dirs[kind], name);
+    try {
+      // link() fails if the target exists, so concurrent uploads of the same content never clobber each other.
+      await link(partial.path, final);
+      await unlink(partial.path);
+      return { path: final, existed: false };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        await unlink(partial.path);
+        return { path: final, existed: true };
+      }
+      if ((err as NodeJS.ErrnoException).code === 'EPERM' || (err as NodeJS.ErrnoException).code === 'ENOTSUP') {
+        // Filesystems without hard links: a plain rename (same content, so overwriting is harmless).
+        await rename(partial.path, final);
+        return { path: final, existed: false };
+      }
+      throw err;
+    }
+  }
+
+  async discard(partial: PartialBlob): Promise<void> {
+    await rm(partial.path, { force: true });
+  }
+
+  async remove(file: string): Promise<void> {
+    await rm(file, { force: true });
+  }
+
+  async checkWritable(): Promise<void> {
+    for (const dir of Object.values(this.dirs)) {
+      await access(dir);
+      const probe = path.join(dir, `.probe-${randomUUID()}`);
+      const fh = await open(probe, 'wx');
+      await fh.close();
+      await unlink(probe);
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { AppError } from '../domain/errors.js';
+import { isMediaId } from '../domain/media-id.js';
+import type { BlobStore, MediaQuery, MediaRecord, MediaRepository } from './ports.js';
+
+/** One owner's medium, or NOT_FOUND (also for another owner's, which must stay invisible). */
+export async function getMedia(media: MediaRepository, ownerId: string, id: string): Promise<MediaRecord> {
+  const record = isMediaId(id) ? await media.find(ownerId, id) : null;
+  if (!record) throw new AppError('NOT_FOUND', `media ${id} not found`);
+  return record;
+}
+
+/** One page of an owner's media, newest first. */
+export async function listMedia(media: MediaRepository, ownerId: string, query: MediaQuery): Promise<{ items: MediaRecord[]; total: number }> {
+  return media.list(ownerId, query);
+}
+
+/** Deletes an owner's record, and the stored file once no other owner's record points at it. */
+export async function deleteMedia(deps: { media: MediaRepository; blobs: BlobStore }, ownerId: string, id: string): Promise<void> {
+  const record = await getMedia(deps.media, ownerId, id);
+  if (!(await deps.media.delete(ownerId, id))) throw new AppError('NOT_FOUND', `media ${id} not found`);
+  if ((await deps.media.countByPath(record.path)) === 0) await deps.blobs.remove(record.path);
+}

@@ -1,0 +1,135 @@
+/**
+ * The ports the use cases are written against. Adapters in `src/adapters` implement them; tests swap in fakes
+ * or the real thing.
+ */
+import type { GreyImage } from '../domain/blur.js';
+import type { MediaKind } from '../domain/media-kind.js';
+import type { MediaStatus } from '../domain/media-status.js';
+
+/** Who a request acts as. Every stored thing belongs to exactly one owner. */
+export interface Principal {
+  readonly ownerId: string;
+  readonly role: 'admin' | 'user';
+  readonly via: 'api_key' | 'jwt' | 'anonymous';
+  readonly keyId?: string;
+}
+
+/** A stored medium as the database holds it. */
+export interface MediaRecord {
+  readonly id: string;
+  readonly ownerId: string;
+  readonly name: string;
+  readonly path: string;
+  readonly kind: MediaKind;
+  readonly size: number;
+  readonly contentType: string;
+  readonly status: MediaStatus;
+  readonly statusReason: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** Filters and paging for listing an owner's media. */
+export interface MediaQuery {
+  readonly kind?: MediaKind;
+  readonly status?: MediaStatus;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** Persistence of media records. */
+export interface MediaRepository {
+  /** Inserts the record unless the owner already has this id; returns the stored one and whether it is new. */
+  insertIfAbsent(record: MediaRecord): Promise<{ record: MediaRecord; created: boolean }>;
+  find(ownerId: string, id: string): Promise<MediaRecord | null>;
+  list(ownerId: string, query: MediaQuery): Promise<{ items: MediaRecord[]; total: number }>;
+  /** Deletes one owner's record; false when there was none. */
+  delete(ownerId: string, id: string): Promise<boolean>;
+  /** How many records (of any owner) point at a stored file. */
+  countByPath(path: string): Promise<number>;
+  /** Sets status and reason only if the current status is still `from`; false when it changed meanwhile. */
+  updateStatus(ownerId: string, id: string, from: MediaStatus, to: MediaStatus, reason: string | null, at: Date): Promise<boolean>;
+}
+
+/** A fully written upload that is not yet at its final name. */
+export interface PartialBlob {
+  readonly path: string;
+  readonly size: number;
+}
+
+/** Where media bytes live (the local filesystem first; a shared volume or object store later). */
+export interface BlobStore {
+  /** Streams `source` into a partial file beside the final place for `kind`. Leaves nothing behind on failure. */
+  writePartial(kind: MediaKind, source: AsyncIterable<Uint8Array>): Promise<PartialBlob>;
+  /** Reads the given byte ranges of a file and returns them concatenated. */
+  readRanges(path: string, ranges: readonly { offset: number; length: number }[]): Promise<Buffer>;
+  /** Moves a partial file to its final name; `existed` tells that identical content was already there. */
+  commit(partial: PartialBlob, kind: MediaKind, name: string): Promise<{ path: string; existed: boolean }>;
+  /** Removes a partial file. */
+  discard(partial: PartialBlob): Promise<void>;
+  /** Removes a stored file; a missing file is not an error. */
+  remove(path: string): Promise<void>;
+  /** Throws unless every media directory accepts writes. */
+  checkWritable(): Promise<void>;
+}
+
+/** What magic bytes say a file is. */
+export interface SniffedType {
+  readonly mime: string;
+  readonly ext: string;
+}
+
+/** Identifies a file's format from its first bytes. */
+export interface ContentSniffer {
+  /** How many leading bytes `sniff` wants to see. */
+  readonly headLength: number;
+  sniff(head: Uint8Array): Promise<SniffedType | null>;
+}
+
+/** Header facts about an image, read without decoding its pixels. */
+export interface ImageInfo {
+  readonly format: string;
+  /** Width and height after EXIF orientation. */
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Decodes still images (with EXIF orientation applied). Throws AppError INVALID_IMAGE on corrupt input. */
+export interface ImageDecoder {
+  probe(data: Uint8Array): Promise<ImageInfo>;
+  /** Decodes to 8-bit grey (BT.601 luma), oriented. */
+  decodeGrey(data: Uint8Array): Promise<GreyImage>;
+  /** Resizes a grey image to exactly `width` x `height`. */
+  resizeGrey(img: GreyImage, width: number, height: number): Promise<GreyImage>;
+}
+
+/** A stored API key, without its secret. */
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly ownerId: string;
+  readonly role: 'admin' | 'user';
+  readonly prefix: string;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+}
+
+/** Persistence of API keys; only their SHA-256 hashes are stored. */
+export interface ApiKeyRepository {
+  insert(record: ApiKeyRecord, hash: string): Promise<void>;
+  findByHash(hash: string): Promise<ApiKeyRecord | null>;
+  count(): Promise<number>;
+  list(ownerId?: string): Promise<ApiKeyRecord[]>;
+  delete(id: string): Promise<boolean>;
+  touch(id: string, at: Date): Promise<void>;
+}
+
+/** Verifies bearer tokens (JWT) and names the principal they carry. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+/** The time, injectable for tests. */
+export interface Clock {
+  now(): Date;
+}

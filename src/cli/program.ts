@@ -1,0 +1,92 @@
+/**
+ * The `argus` command line. Each command is a thin shell over use cases; configuration is read once, when a
+ * command that needs it runs.
+ */
+import { Command } from 'commander';
+import { createApiKey } from '../app/api-keys.js';
+import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
+import { openDatabase, type Database } from '../adapters/db/database.js';
+import type { Config } from '../main/config.js';
+import { lockDataDir } from '../main/data-dir-lock.js';
+import { systemClock } from '../main/services.js';
+import { hashFile } from './hash-file.js';
+
+/** What the commands need from the startup file. */
+export interface CliContext {
+  loadConfig(): Config;
+  startApi(config: Config): Promise<unknown>;
+  print(line: string): void;
+}
+
+/** Opens the database for a command that changes it, holding the embedded lock meanwhile. */
+async function withDatabase<T>(config: Config, what: string, fn: (db: Database) => Promise<T>): Promise<T> {
+  const unlock = config.databaseUrl ? null : await lockDataDir(config.dataDir, what);
+  const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
+  try {
+    await database.migrate();
+    return await fn(database);
+  } finally {
+    await database.close();
+    if (unlock) await unlock();
+  }
+}
+
+/** Builds the `argus` program. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('argus').description('Argus — self-hosted vision API for photos and video').showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('start the API server (PORT, HOST and the ARGUS_* settings apply)')
+    .action(async () => {
+      await ctx.startApi(ctx.loadConfig());
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit')
+    .action(async () => {
+      const config = ctx.loadConfig();
+      await withDatabase(config, 'cannot migrate', async (db) => ctx.print(`migrations applied (${db.kind})`));
+    });
+
+  program
+    .command('hash')
+    .description('print the content id (XxHash64 sampling hash) of a file')
+    .argument('<file>')
+    .action(async (file: string) => {
+      ctx.print(await hashFile(file));
+    });
+
+  const keys = program.command('keys').description('manage API keys');
+  keys
+    .command('create')
+    .description('create an API key and print it once')
+    .requiredOption('--name <name>', 'a name to recognise the key by')
+    .option('--owner <id>', 'the owner the key acts as (default: a new owner)')
+    .option('--admin', 'give the key the admin role', false)
+    .action(async (opts: { name: string; owner?: string; admin: boolean }) => {
+      const config = ctx.loadConfig();
+      await withDatabase(config, 'cannot create a key', async (db) => {
+        const created = await createApiKey(
+          { keys: new SqlApiKeyRepository(db.db), clock: systemClock },
+          { name: opts.name, role: opts.admin ? 'admin' : 'user', ...(opts.owner ? { ownerId: opts.owner } : {}) },
+        );
+        ctx.print(created.key);
+        process.stderr.write(`key ${created.record.id} (${created.record.role}) for owner ${created.record.ownerId}; it is shown only this once\n`);
+      });
+    });
+  keys
+    .command('list')
+    .description('list API keys (without their secrets)')
+    .action(async () => {
+      const config = ctx.loadConfig();
+      await withDatabase(config, 'cannot list keys', async (db) => {
+        for (const k of await new SqlApiKeyRepository(db.db).list()) {
+          ctx.print(`${k.id}  ${k.prefix}…  ${k.role.padEnd(5)}  ${k.ownerId}  ${k.name}`);
+        }
+      });
+    });
+
+  return program;
+}

@@ -1,0 +1,36 @@
+/** What a stored medium is; decides its directory and which analyzers apply. */
+export type MediaKind = 'image' | 'video';
+
+const IMAGE_EXTENSIONS = new Set(['jpg', 'jpeg', 'jpe', 'png', 'webp', 'gif', 'bmp', 'tif', 'tiff', 'avif', 'heic', 'heif', 'jxl']);
+const VIDEO_EXTENSIONS = new Set(['mp4', 'm4v', 'mov', 'avi', 'mkv', 'webm', 'mpg', 'mpeg', 'ts', 'mts', 'm2ts', 'flv', 'wmv', '3gp', 'ogv', 'asf']);
+
+/** The kind a MIME type (as sniffed from content) belongs to, or null when Argus does not analyze it. */
+export function kindOfMime(mime: string): MediaKind | null {
+  if (mime.startsWith('image/')) return 'image';
+  if (mime.startsWith('video/')) return 'video';
+  // Containers that file-type reports under application/* but are video in practice.
+  if (mime === 'application/vnd.ms-asf' || mime === 'application/x-matroska') return 'video';
+  return null;
+}
+
+/** The kind a file name's extension claims, or null when the extension says nothing (absent or unknown). */
+export function kindOfExtension(filename: string): MediaKind | null {
+  const dot = filename.lastIndexOf('.');
+  if (dot < 0) return null;
+  const ext = filename.slice(dot + 1).toLowerCase();
+  if (IMAGE_EXTENSIONS.has(ext)) return 'image';
+  if (VIDEO_EXTENSIONS.has(ext)) return 'video';
+  return null;
+}
+
+/**
+ * Sanitises an uploaded file name for display: strips any directory part, control and path characters,
+ * and limits the length. The result is never used to build a path.
+ */
+export function sanitizeFilename(raw: string | undefined): string {
+  const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const cleaned = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '').replace(/^\.+/, '').trim();
+  const name = cleaned.slice(0, 255);
+  return name.length > 0 ? name : 'unnamed';
+}

@@ -1,0 +1,123 @@
+/**
+ * The Fastify app. `buildApp` assembles plugins and routes around the services it is given and never listens:
+ * the startup file (src/main/api.ts) does, and tests use `app.inject` or listen on a free port.
+ */
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { ApiKeyRepository, BlobStore, Clock, ContentSniffer, ImageDecoder, MediaRepository } from '../app/ports.js';
+import type { ImageLimits } from '../app/load-image.js';
+import { authenticate, type Authenticator } from './plugins/auth.js';
+import { errorEnvelope } from './plugins/errors.js';
+import { httpMetrics } from './plugins/metrics.js';
+import { genReqId, requestIdHeader } from './plugins/request-id.js';
+import { blurRoutes } from './routes/blur.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
+import { mediaRoutes } from './routes/media.js';
+
+/** Everything the HTTP layer is given: use-case dependencies and the settings that shape the API. */
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly media: MediaRepository;
+  readonly blobs: BlobStore;
+  readonly keys: ApiKeyRepository;
+  readonly sniffer: ContentSniffer;
+  readonly decoder: ImageDecoder;
+  readonly clock: Clock;
+  /** Null turns authentication off (every request acts as the default owner). */
+  readonly auth: Authenticator | null;
+  readonly readiness: readonly ReadinessCheck[];
+  readonly metrics?: Registry;
+  readonly settings: {
+    readonly maxUploadBytes: number;
+    readonly maxImageBytes: number;
+    readonly imageLimits: ImageLimits;
+    readonly blurThreshold: number;
+    readonly corsOrigins: string[] | '*';
+    readonly rateLimitPerMinute: number;
+    readonly trustProxy: boolean;
+  };
+}
+
+/** Builds the app with every route registered; call `ready()` or `inject()` on it. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const s = deps.settings;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    genReqId,
+    requestIdHeader: false,
+    // Health probes and scrapes would drown the log; everything else logs its request and completion.
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: (req) => req.url.startsWith('/health/') || req.url === '/metrics' }),
+    trustProxy: s.trustProxy,
+    // Connections still open at shutdown are closed once idle; in-flight requests finish first.
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+
+  requestIdHeader(app);
+  errorEnvelope(app);
+  httpMetrics(app, deps.metrics ?? new Registry());
+
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+  await app.register(cors, { origin: s.corsOrigins === '*' ? '*' : s.corsOrigins, exposedHeaders: ['x-request-id', 'content-range', 'accept-ranges'] });
+  await app.register(multipart, { limits: { fileSize: s.maxUploadBytes, files: 100, fields: 50, fieldSize: 1024 * 1024 } });
+  await app.register(fastifyStatic, { root: process.cwd(), serve: false });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Argus', description: 'Self-hosted vision API for photos and video', version: '0.1.0' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { checks: deps.readiness });
+
+  await app.register(
+    async (api) => {
+      authenticate(api, deps.auth);
+      if (s.rateLimitPerMinute > 0) {
+        await api.register(rateLimit, {
+          max: s.rateLimitPerMinute,
+          timeWindow: '1 minute',
+          hook: 'preHandler',
+          keyGenerator: (request) => request.principal?.keyId ?? request.principal?.ownerId ?? request.ip,
+        });
+      }
+      await api.register(mediaRoutes, {
+        media: deps.media,
+        blobs: deps.blobs,
+        sniffer: deps.sniffer,
+        clock: deps.clock,
+        maxUploadBytes: s.maxUploadBytes,
+      });
+      await api.register(blurRoutes, {
+        sniffer: deps.sniffer,
+        decoder: deps.decoder,
+        limits: s.imageLimits,
+        maxImageBytes: Math.min(s.maxImageBytes, s.maxUploadBytes),
+        defaultThreshold: s.blurThreshold,
+      });
+      await api.register(keyRoutes, { keys: deps.keys, clock: deps.clock });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,59 @@
+/**
+ * The error envelope. Every error that reaches Fastify — a use case's AppError, a schema violation, a
+ * multipart limit, an unexpected crash — leaves as `{error: {code, message, request_id}}`. 5xx answers say
+ * nothing about the cause; it goes to the log with the request id.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAppError, type ErrorCode } from '../../domain/errors.js';
+
+interface Envelope {
+  error: { code: string; message: string; request_id: string; details?: unknown };
+}
+
+/** Sends an error envelope. */
+export function sendError(reply: FastifyReply, request: FastifyRequest, status: number, code: ErrorCode | string, message: string, details?: unknown): FastifyReply {
+  const body: Envelope = { error: { code, message, request_id: request.id } };
+  if (details !== undefined) body.error.details = details;
+  return reply.status(status).type('application/json; charset=utf-8').send(body);
+}
+
+/** Fastify's own error codes and what they mean to a client. */
+const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode }> = {
+  FST_REQ_FILE_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_PARTS_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_FILES_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_FIELDS_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'BAD_REQUEST' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'BAD_REQUEST' },
+};
+
+/** Installs the error and not-found handlers. */
+export function errorEnvelope(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isAppError(err)) {
+      if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
+      return sendError(reply, request, err.statusCode, err.code, err.message, err.details);
+    }
+    if (err.validation) {
+      const details = err.validation.map((v) => ({ path: v.instancePath || v.params?.missingProperty || '', message: v.message }));
+      const where = err.validationContext ?? 'request';
+      return sendError(reply, request, 422, 'VALIDATION_ERROR', `invalid ${where}: ${err.message}`, details);
+    }
+    const known = err.code ? FASTIFY_CODES[err.code] : undefined;
+    if (known) {
+      if (known.status === 413) void reply.header('connection', 'close');
+      return sendError(reply, request, known.status, known.code, err.message);
+    }
+    if (err.statusCode === 429) return sendError(reply, request, 429, 'RATE_LIMITED', err.message);
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendError(reply, request, err.statusCode, err.statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', err.message);
+    }
+    request.log.error({ err }, 'unhandled error');
+    return sendError(reply, request, 500, 'INTERNAL_ERROR', 'internal server error');
+  });
+
+  app.setNotFoundHandler((request, reply) => sendError(reply, request, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}

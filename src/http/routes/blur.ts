@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type, { type Static } from 'typebox';
+import { detectBlur, type DetectBlurDeps } from '../../app/detect-blur.js';
+import { AppError } from '../../domain/errors.js';
+import { fileBuffer, multipartRoute, readForm } from '../plugins/multipart-form.js';
+import { errorResponses, secured } from '../schemas/common.js';
+
+/** What the blur route needs. */
+export interface BlurRouteDeps extends DetectBlurDeps {
+  readonly maxImageBytes: number;
+  readonly defaultThreshold: number;
+}
+
+const BlurFields = Type.Object(
+  { threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Laplacian variance below which the image is blurry (default 100)' })) },
+  { additionalProperties: false },
+);
+
+const BlurResponse = Type.Object({
+  is_blurry: Type.Boolean(),
+  confidence: Type.Number({ minimum: 0, maximum: 1 }),
+  laplacian_variance: Type.Number(),
+  hf_ratio: Type.Number({ minimum: 0, maximum: 1, description: 'Share of spectral energy above 1/8 of the sampling frequency' }),
+  threshold: Type.Number(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+});
+
+/** `POST /api/v1/blur/detect` (seed 004, Phase 2). */
+export const blurRoutes: FastifyPluginAsyncTypebox<BlurRouteDeps> = async (app, deps) => {
+  app.post(
+    '/blur/detect',
+    {
+      ...multipartRoute,
+      schema: {
+        tags: ['blur'],
+        summary: 'Is this photo blurry? Laplacian variance and FFT high-frequency ratio',
+        consumes: ['multipart/form-data'],
+        body: Type.Object({ file: Type.String({ format: 'binary' }), threshold: Type.Optional(Type.Number()) }),
+        security: secured,
+        response: { 200: BlurResponse, ...errorResponses(400, 401, 413, 415, 422) },
+      },
+    },
+    async (request) => {
+      let image: Buffer | undefined;
+      const fields = await readForm<Static<typeof BlurFields>>(request, {
+        fields: BlurFields,
+        maxFileBytes: deps.maxImageBytes,
+        onFile: async (part) => {
+          if (part.fieldname !== 'file' || image) throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'`);
+          image = await fileBuffer(part);
+        },
+      });
+      if (!image) throw new AppError('VALIDATION_ERROR', "no file: send the image in the multipart field 'file'");
+      return detectBlur(deps, image, fields.threshold ?? deps.defaultThreshold);
+    },
+  );
+};

@@ -1,0 +1,28 @@
+/** Schemas shared by many routes: the error envelope, paging. */
+import Type from 'typebox';
+
+/** The one error envelope of every 4xx/5xx response. */
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Machine-readable code from the error catalog, e.g. NOT_FOUND' }),
+      message: Type.String(),
+      request_id: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { description: 'Error envelope' },
+);
+
+/** Error responses a route may give, all in the envelope. */
+export function errorResponses(...codes: number[]): Record<number, typeof ErrorEnvelope> {
+  return Object.fromEntries(codes.map((c) => [c, ErrorEnvelope]));
+}
+
+export const Paging = {
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+};
+
+/** The security requirements of authenticated routes, for OpenAPI. */
+export const secured: { [scheme: string]: string[] }[] = [{ apiKey: [] }, { bearer: [] }];

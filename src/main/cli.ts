@@ -1,0 +1,17 @@
+/** Startup file of the `argus` command. */
+import { buildProgram } from '../cli/program.js';
+import { ConfigError, loadConfig } from './config.js';
+import { DataDirLockedError } from './data-dir-lock.js';
+import { startApi } from './start-api.js';
+
+const program = buildProgram({ loadConfig: () => loadConfig(), startApi, print: (line) => process.stdout.write(`${line}\n`) });
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+    process.stderr.write(`argus: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`argus: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

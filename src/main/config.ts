@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import envSchema from 'env-schema';
+import Type, { type Static } from 'typebox';
+
+/** Every setting Argus reads from the environment (or `.env`), with its default. */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  ARGUS_DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  ARGUS_IMAGES_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  ARGUS_VIDEOS_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  ARGUS_MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 2 * 1024 ** 3 }),
+  ARGUS_MAX_IMAGE_BYTES: Type.Integer({ minimum: 1, default: 64 * 1024 ** 2 }),
+  ARGUS_MAX_PIXELS: Type.Integer({ minimum: 1024, default: 100_000_000 }),
+  ARGUS_AUTH: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  ARGUS_JWT_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  ARGUS_JWT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  ARGUS_JWT_PUBLIC_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  ARGUS_JWT_ISSUER: Type.Optional(Type.String()),
+  ARGUS_JWT_AUDIENCE: Type.Optional(Type.String()),
+  ARGUS_CORS_ORIGINS: Type.String({ default: '*' }),
+  ARGUS_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 1200 }),
+  ARGUS_BLUR_THRESHOLD: Type.Number({ exclusiveMinimum: 0, default: 100 }),
+  ARGUS_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  ARGUS_TRUST_PROXY: Type.Boolean({ default: false }),
+});
+
+type RawConfig = Static<typeof ConfigSchema>;
+
+/** The validated configuration, in the shape the startup files wire from. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  readonly dataDir: string;
+  readonly imagesDir: string;
+  readonly videosDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly pgliteDir: string;
+  readonly maxUploadBytes: number;
+  readonly maxImageBytes: number;
+  readonly maxPixels: number;
+  readonly auth: boolean;
+  readonly jwt: { secret?: string | undefined; publicKeyPem?: string | undefined; issuer?: string | undefined; audience?: string | undefined };
+  readonly corsOrigins: string[] | '*';
+  readonly rateLimitPerMinute: number;
+  readonly blurThreshold: number;
+  readonly shutdownTimeoutMs: number;
+  readonly trustProxy: boolean;
+}
+
+/** A configuration value that is present but wrong; the message names the variable. */
+export class ConfigError extends Error {}
+
+/**
+ * Reads and validates the configuration once. `env` defaults to the process environment plus `.env`;
+ * tests pass their own. A bad value throws a ConfigError naming the variable.
+ */
+export function loadConfig(env?: Record<string, string | undefined>): Config {
+  let raw: RawConfig;
+  try {
+    raw = envSchema<RawConfig>({
+      schema: ConfigSchema,
+      ...(env ? { data: env, env: false, dotenv: false } : { dotenv: true }),
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`invalid configuration: ${message.replace(/^env\//, '').replace(/, env\//g, ', ')}`);
+  }
+  const dataDir = path.resolve(raw.ARGUS_DATA_DIR);
+  let publicKeyPem = raw.ARGUS_JWT_PUBLIC_KEY;
+  if (!publicKeyPem && raw.ARGUS_JWT_PUBLIC_KEY_FILE) {
+    try {
+      publicKeyPem = readFileSync(raw.ARGUS_JWT_PUBLIC_KEY_FILE, 'utf8');
+    } catch {
+      throw new ConfigError(`invalid configuration: ARGUS_JWT_PUBLIC_KEY_FILE cannot be read (${raw.ARGUS_JWT_PUBLIC_KEY_FILE})`);
+    }
+  }
+  const origins = raw.ARGUS_CORS_ORIGINS.trim();
+  return {
+    port: raw.PORT,
+    host: raw.HOST,
+    logLevel: raw.LOG_LEVEL,
+    dataDir,
+    imagesDir: path.resolve(raw.ARGUS_IMAGES_DIR ?? path.join(dataDir, 'images')),
+    videosDir: path.resolve(raw.ARGUS_VIDEOS_DIR ?? path.join(dataDir, 'videos')),
+    databaseUrl: raw.DATABASE_URL,
+    pgliteDir: path.join(dataDir, 'pglite'),
+    maxUploadBytes: raw.ARGUS_MAX_UPLOAD_BYTES,
+    maxImageBytes: raw.ARGUS_MAX_IMAGE_BYTES,
+    maxPixels: raw.ARGUS_MAX_PIXELS,
+    auth: raw.ARGUS_AUTH === 'on',
+    jwt: { secret: raw.ARGUS_JWT_SECRET, publicKeyPem, issuer: raw.ARGUS_JWT_ISSUER, audience: raw.ARGUS_JWT_AUDIENCE },
+    corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
+    rateLimitPerMinute: raw.ARGUS_RATE_LIMIT_PER_MINUTE,
+    blurThreshold: raw.ARGUS_BLUR_THRESHOLD,
+    shutdownTimeoutMs: raw.ARGUS_SHUTDOWN_TIMEOUT_MS,
+    trustProxy: raw.ARGUS_TRUST_PROXY,
+  };
+}
