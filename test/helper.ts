@@ -1,0 +1,109 @@
+/**
+ * Test helpers: a real Argus app on a real database (PGlite, or a fresh database on the machine's PostgreSQL),
+ * with media in a temporary directory; multipart bodies; paths to ../shared test data.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import pino from 'pino';
+import { createApiKey } from '../src/app/api-keys.js';
+import { buildApp, type AppDeps } from '../src/http/app.js';
+import { loadConfig, type Config } from '../src/main/config.js';
+import { createServices } from '../src/main/services.js';
+import type { Database } from '../src/adapters/db/database.js';
+
+/** The repository's root, and ../shared beside it. */
+export const ROOT = path.resolve(import.meta.dirname, '..');
+export const SHARED = path.resolve(ROOT, '../shared');
+
+/** A file under ../shared/testdata; fails loudly (never skips) when the folder is missing. */
+export function testdata(relative: string): string {
+  const file = path.join(SHARED, 'testdata', relative);
+  if (!existsSync(file)) throw new Error(`test data missing: ${file} (clone the project beside ../shared)`);
+  return file;
+}
+
+/** The database modes every integration suite runs in. ARGUS_TEST_POSTGRES=off drops PostgreSQL (not in CI). */
+export const DB_MODES: readonly ('pglite' | 'postgres')[] = process.env.ARGUS_TEST_POSTGRES === 'off' ? ['pglite'] : ['pglite', 'postgres'];
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Creates an empty PostgreSQL database for one suite; returns its URL and a function that drops it. */
+export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `argus_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(`PostgreSQL is not reachable at ${ADMIN_URL} (set TEST_DATABASE_URL, or ARGUS_TEST_POSTGRES=off to skip it): ${String(err)}`);
+  }
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** A running test app and what it is made of. */
+export interface TestApp {
+  app: FastifyInstance;
+  deps: AppDeps;
+  database: Database;
+  config: Config;
+  dir: string;
+  /** An API key acting as `owner` (created on first use). */
+  keyFor(owner: string, role?: 'admin' | 'user'): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts a real app (not listening) on the given database mode with media in a fresh temp dir. */
+export async function startTestApp(mode: 'pglite' | 'postgres', env: Record<string, string> = {}): Promise<TestApp> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'argus-test-'));
+  const pgdb = mode === 'postgres' ? await freshPostgres() : null;
+  const config = loadConfig({ ARGUS_DATA_DIR: dir, ARGUS_RATE_LIMIT_PER_MINUTE: '0', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const { database, deps } = await createServices(config, logger);
+  const app = await buildApp(deps);
+  await app.ready();
+  const keys = new Map<string, string>();
+  return {
+    app,
+    deps,
+    database,
+    config,
+    dir,
+    async keyFor(owner, role = 'user') {
+      const id = `${owner}:${role}`;
+      if (!keys.has(id)) keys.set(id, (await createApiKey(deps, { name: id, ownerId: owner, role })).key);
+      return keys.get(id)!;
+    },
+    async close() {
+      await app.close();
+      await database.close();
+      await pgdb?.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A multipart/form-data body built with the platform's FormData (as a browser or fetch client sends it). */
+export async function multipart(parts: Record<string, string | { data: Uint8Array; filename: string; type?: string }>): Promise<{ payload: Buffer; headers: Record<string, string> }> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(parts)) {
+    if (typeof value === 'string') form.append(name, value);
+    else form.append(name, new Blob([value.data], { type: value.type ?? 'application/octet-stream' }), value.filename);
+  }
+  const res = new Response(form);
+  return { payload: Buffer.from(await res.arrayBuffer()), headers: { 'content-type': res.headers.get('content-type')! } };
+}
