@@ -52,7 +52,7 @@ const HF_CUTOFF = HF_SIZE / 8;
  */
 export function highFrequencyRatio(img: GreyImage): number {
   const n = HF_SIZE;
-  if (img.width !== n || img.height !== n) throw new RangeError(`HF ratio needs a ${n}x${n} image`);
+  if (img.width !== n || img.height !== n || img.data.length !== n * n) throw new RangeError(`HF ratio needs a ${n}x${n} single-channel image`);
   const fft = new FFT(n);
   let mean = 0;
   for (let i = 0; i < img.data.length; i++) mean += img.data[i]!;

@@ -35,6 +35,8 @@ export class SharpImageDecoder implements ImageDecoder {
   async resizeGrey(img: GreyImage, width: number, height: number): Promise<GreyImage> {
     const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 1 } })
       .resize(width, height, { fit: 'fill', kernel: 'linear' })
+      // libvips would otherwise hand back 3 channels for 1-channel raw input.
+      .toColourspace('b-w')
       .raw()
       .toBuffer();
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
