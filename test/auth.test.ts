@@ -68,7 +68,7 @@ describe('identity: API keys and HS256 JWT', () => {
   it('stores keys hashed, never in clear', async () => {
     const key = await t.keyFor('hashcheck');
     const rows = await t.database.db.execute<{ key_hash: string }>(`select key_hash from api_keys`);
-    const hashes = (rows as unknown as { rows: { key_hash: string }[] }).rows.map((r) => r.key_hash);
+    const hashes = (rows as { rows: { key_hash: string }[] }).rows.map((r) => r.key_hash);
     expect(hashes.length).toBeGreaterThan(0);
     expect(hashes).not.toContain(key);
     expect(hashes.every((h) => /^[0-9a-f]{64}$/.test(h))).toBe(true);

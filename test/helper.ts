@@ -38,7 +38,7 @@ export async function freshPostgres(): Promise<{ url: string; drop: () => Promis
   try {
     await admin.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL is not reachable at ${ADMIN_URL} (set TEST_DATABASE_URL, or ARGUS_TEST_POSTGRES=off to skip it): ${String(err)}`);
+    throw new Error(`PostgreSQL is not reachable at ${ADMIN_URL} (set TEST_DATABASE_URL, or ARGUS_TEST_POSTGRES=off to skip it)`, { cause: err });
   }
   await admin.query(`create database ${name}`);
   await admin.end();

@@ -37,13 +37,13 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const proc = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, cwd: ROOT });
   const lines: string[] = [];
   let buffer = '';
-  proc.stdout!.on('data', (d: Buffer) => {
+  proc.stdout.on('data', (d: Buffer) => {
     buffer += d.toString();
     const parts = buffer.split('\n');
     buffer = parts.pop()!;
     lines.push(...parts);
   });
-  proc.stderr!.on('data', (d: Buffer) => lines.push(`stderr: ${d.toString()}`));
+  proc.stderr.on('data', (d: Buffer) => lines.push(`stderr: ${d.toString()}`));
   const exited = once(proc, 'exit').then(([code]) => code as number | null);
   const deadline = Date.now() + 30_000;
   while (!lines.some((l) => l.includes('Server listening'))) {

@@ -73,7 +73,7 @@ describe('failures', () => {
   it('hides the internals of a 500 from the client', async () => {
     const broken = await buildApp({
       ...t.deps,
-      media: { ...t.deps.media, list: () => Promise.reject(new Error('connection to 10.0.0.7 refused: password=hunter2')) } as typeof t.deps.media,
+      media: { ...t.deps.media, list: () => Promise.reject(new Error('connection to 10.0.0.7 refused: password=hunter2')) },
       auth: null,
     });
     const res = await broken.inject({ url: '/api/v1/media' });
@@ -84,7 +84,7 @@ describe('failures', () => {
   });
 
   it('reports not-ready with 503 when storage is not writable', async () => {
-    const app = await buildApp({ ...t.deps, readiness: [...t.deps.readiness, { name: 'storage', check: () => Promise.reject(new Error('EROFS: read-only file system')) }] });
+    const app = await buildApp({ ...t.deps, readiness: [...t.deps.readiness.filter((c) => c.name !== 'storage'), { name: 'storage', check: () => Promise.reject(new Error('EROFS: read-only file system')) }] });
     const res = await app.inject({ url: '/health/ready' });
     expect(res.statusCode).toBe(503);
     expect(res.json().checks.storage).toEqual({ status: 'fail', error: 'EROFS: read-only file system' });

@@ -43,12 +43,19 @@ export class JoseTokenVerifier implements TokenVerifier {
     } catch (err) {
       throw new AppError('UNAUTHORIZED', `invalid bearer token: ${err instanceof Error ? err.message : 'rejected'}`);
     }
-    const ownerId = USER_ID_CLAIMS.map((c) => payload[c]).find((v) => (typeof v === 'string' && v.length > 0) || typeof v === 'number');
+    let ownerId: string | undefined;
+    for (const claim of USER_ID_CLAIMS) {
+      const v = payload[claim];
+      if ((typeof v === 'string' && v.length > 0) || typeof v === 'number') {
+        ownerId = String(v);
+        break;
+      }
+    }
     if (ownerId === undefined) throw new AppError('UNAUTHORIZED', 'the token names no user (sub, nameid or userId)');
-    const roles = ROLE_CLAIMS.flatMap((c) => {
+    const roles = ROLE_CLAIMS.flatMap((c): unknown[] => {
       const v = payload[c];
-      return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+      return Array.isArray(v) ? (v as unknown[]) : typeof v === 'string' ? [v] : [];
     });
-    return { ownerId: String(ownerId), role: roles.some((r) => String(r).toLowerCase() === 'admin') ? 'admin' : 'user', via: 'jwt' };
+    return { ownerId, role: roles.some((r) => typeof r === 'string' && r.toLowerCase() === 'admin') ? 'admin' : 'user', via: 'jwt' };
   }
 }

@@ -11,7 +11,7 @@ interface Envelope {
 }
 
 /** Sends an error envelope. */
-export function sendError(reply: FastifyReply, request: FastifyRequest, status: number, code: ErrorCode | string, message: string, details?: unknown): FastifyReply {
+export function sendError(reply: FastifyReply, request: FastifyRequest, status: number, code: ErrorCode, message: string, details?: unknown): FastifyReply {
   const body: Envelope = { error: { code, message, request_id: request.id } };
   if (details !== undefined) body.error.details = details;
   return reply.status(status).type('application/json; charset=utf-8').send(body);

@@ -15,18 +15,19 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: readonly Readines
   app.get('/health/live', { schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get('/health/ready', { schema: { tags: ['health'], summary: 'Readiness: database, storage', response: { 200: Ready, 503: Ready } } }, async (request, reply) => {
-    const results = await Promise.all(
+    const report: Record<string, { status: 'ok' | 'fail'; error?: string }> = {};
+    await Promise.all(
       checks.map(async (c) => {
         try {
           await c.check();
-          return [c.name, { status: 'ok' as const }] as const;
+          report[c.name] = { status: 'ok' };
         } catch (err) {
           request.log.warn({ err, check: c.name }, 'readiness check failed');
-          return [c.name, { status: 'fail' as const, error: err instanceof Error ? err.message : String(err) }] as const;
+          report[c.name] = { status: 'fail', error: err instanceof Error ? err.message : String(err) };
         }
       }),
     );
-    const ok = results.every(([, r]) => r.status === 'ok');
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'fail', checks: Object.fromEntries(results) });
+    const ok = Object.values(report).every((r) => r.status === 'ok');
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'fail', checks: report });
   });
 };

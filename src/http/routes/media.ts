@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ingestMedia, type IngestMediaDeps } from '../../app/ingest-media.js';
 import { deleteMedia, getMedia, listMedia } from '../../app/media-queries.js';
-import type { MediaStatus } from '../../domain/media-status.js';
 import { errorResponses, secured } from '../schemas/common.js';
 import { Media, MediaId, MediaList, MediaListQuery, MediaUploadForm, mediaView } from '../schemas/media.js';
 import { fileBytes, multipartRoute, readForm } from '../plugins/multipart-form.js';
@@ -57,7 +56,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteDeps> = async (app
         limit: q.limit,
         offset: q.offset,
         ...(q.kind ? { kind: q.kind } : {}),
-        ...(q.status !== undefined ? { status: q.status as MediaStatus } : {}),
+        ...(q.status !== undefined ? { status: q.status } : {}),
       });
       return { items: page.items.map(mediaView), total: page.total, limit: q.limit, offset: q.offset };
     },
