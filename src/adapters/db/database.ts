@@ -1,4 +1,8 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -8,6 +12,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { PGLITE_OPTIONS } from './pglite-options.js';
 import * as schema from './schema.js';
 
 /** The query layer both database modes share. */
@@ -33,8 +38,11 @@ export async function openDatabase(options: { url?: string | undefined; pgliteDi
 }
 
 async function openPglite(dir: string): Promise<Database> {
-  if (dir !== 'memory://') await mkdir(dir, { recursive: true });
-  const client = await PGlite.create(dir);
+  if (dir !== 'memory://') {
+    await mkdir(dir, { recursive: true });
+    if (!existsSync(path.join(dir, 'PG_VERSION'))) await initCluster(dir);
+  }
+  const client = await PGlite.create(dir, PGLITE_OPTIONS);
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     kind: 'pglite',
@@ -71,4 +79,19 @@ async function openPostgres(url: string): Promise<Database> {
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * Runs initdb for a new embedded cluster. initdb's ~500 MB wasm heap stays referenced by the client that ran it,
+ * so the compiled build runs it in a short-lived child process; from TypeScript sources (tests) it runs in-process.
+ */
+async function initCluster(dir: string): Promise<void> {
+  const script = fileURLToPath(new URL('./pglite-initdb.js', import.meta.url));
+  if (!existsSync(script)) {
+    await (await PGlite.create(dir, PGLITE_OPTIONS)).close();
+    return;
+  }
+  const child = fork(script, [dir], { stdio: 'inherit' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`creating the embedded database in ${dir} failed (exit code ${code})`);
 }
