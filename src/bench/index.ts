@@ -1,4 +1,5 @@
 /** `npm run bench -- <name> [args]`: the project's benchmarks. Each prints its figures against a baseline. */
+import { benchBlur } from './blur.js';
 import { benchUpload } from './upload.js';
 
 const [name, ...args] = process.argv.slice(2);
@@ -6,7 +7,10 @@ switch (name) {
   case 'upload':
     await benchUpload(Number(args[0] ?? 1));
     break;
+  case 'blur':
+    await benchBlur(args[0] ?? new URL('../../../shared/testdata/images/messi5.jpg', import.meta.url).pathname);
+    break;
   default:
-    console.error('usage: npm run bench -- upload [GiB]');
+    console.error('usage: npm run bench -- upload [GiB] | blur [image]');
     process.exitCode = 2;
 }
