@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, PartialBlob } from '../../app/ports.js';
 import type { MediaKind } from '../../domain/media-kind.js';
+import { readFileRanges } from './read-ranges.js';
 
 /** Media on the local filesystem (or a shared volume): one directory for images, one for videos. */
 export class LocalBlobStore implements BlobStore {
@@ -29,21 +30,8 @@ export class LocalBlobStore implements BlobStore {
     return { path: file, size: out.bytesWritten };
   }
 
-  async readRanges(file: string, ranges: readonly { offset: number; length: number }[]): Promise<Buffer> {
-    const total = ranges.reduce((n, r) => n + r.length, 0);
-    const buf = Buffer.alloc(total);
-    const fh = await open(file, 'r');
-    try {
-      let at = 0;
-      for (const r of ranges) {
-        const { bytesRead } = await fh.read(buf, at, r.length, r.offset);
-        if (bytesRead !== r.length) throw new Error(`short read of ${file} at ${r.offset}`);
-        at += r.length;
-      }
-    } finally {
-      await fh.close();
-    }
-    return buf;
+  readRanges(file: string, ranges: readonly { offset: number; length: number }[]): Promise<Buffer> {
+    return readFileRanges(file, ranges);
   }
 
   async commit(partial: PartialBlob, kind: MediaKind, name: string): Promise<{ path: string; existed: boolean }> {
