@@ -73,7 +73,8 @@ export async function startTestApp(mode: 'pglite' | 'postgres', env: Record<stri
   const pgdb = mode === 'postgres' ? await freshPostgres() : null;
   const config = loadConfig({ ARGUS_DATA_DIR: dir, ARGUS_RATE_LIMIT_PER_MINUTE: '0', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const { database, deps } = await createServices(config, logger);
+  const services = await createServices(config, logger);
+  const { database, deps } = services;
   const app = await buildApp(deps);
   await app.ready();
   const keys = new Map<string, string>();
@@ -90,7 +91,7 @@ export async function startTestApp(mode: 'pglite' | 'postgres', env: Record<stri
     },
     async close() {
       await app.close();
-      await database.close();
+      await services.close();
       await pgdb?.drop();
       await rm(dir, { recursive: true, force: true });
     },

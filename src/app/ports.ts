@@ -3,8 +3,13 @@
  * or the real thing.
  */
 import type { GreyImage } from '../domain/blur.js';
+import type { Letterbox } from '../domain/geometry.js';
+import type { RgbImage } from '../domain/image-tensor.js';
 import type { MediaKind } from '../domain/media-kind.js';
 import type { MediaStatus } from '../domain/media-status.js';
+import type { OutputTensor } from '../domain/detection/detection.js';
+import type { ModelManifest, ModelStatus, ModelTask } from '../domain/model-manifest.js';
+import type { AiSettingsPatch } from '../domain/ai-settings.js';
 
 /** Who a request acts as. Every stored thing belongs to exactly one owner. */
 export interface Principal {
@@ -101,6 +106,21 @@ export interface ImageDecoder {
   decodeGrey(data: Uint8Array): Promise<GreyImage>;
   /** Resizes a grey image to exactly `width` x `height`. */
   resizeGrey(img: GreyImage, width: number, height: number): Promise<GreyImage>;
+  /** Decodes to 8-bit interleaved RGB, oriented. */
+  decodeRgb(data: Uint8Array): Promise<RgbImage>;
+  /**
+   * Scales `source` (encoded bytes, decoded in the same pass, or decoded pixels), or its `region`, to
+   * `lb.width` x `lb.height` and pads it to `lb.dstWidth` x `lb.dstHeight` with grey `pad` at `lb.padX`/`lb.padY`.
+   */
+  letterbox(source: Uint8Array | RgbImage, region: PixelRegion | null, lb: Letterbox, pad: number): Promise<RgbImage>;
+}
+
+/** A rectangle of an image in whole pixels. */
+export interface PixelRegion {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
 }
 
 /** A stored API key, without its secret. */
@@ -132,4 +152,67 @@ export interface TokenVerifier {
 /** The time, injectable for tests. */
 export interface Clock {
   now(): Date;
+}
+
+/** A model that passed the registry's checks, ready to load. */
+export interface UsableModel {
+  readonly manifest: ModelManifest;
+  readonly path: string;
+}
+
+/** The model registry as the use cases see it. */
+export interface ModelCatalog {
+  /** Every known model and its state on this machine. */
+  list(): ModelStatus[];
+  /**
+   * The model `id` for `task`. Throws VALIDATION_ERROR for an unknown id or the wrong task, and
+   * MODEL_UNAVAILABLE (503, naming the fix) when its file is missing or fails its checksum.
+   */
+  require(id: string, task: ModelTask): Promise<UsableModel>;
+}
+
+/** One input tensor: NCHW float32 data and its dimensions. */
+export interface InputTensor {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** What one inference call gives back. */
+export interface InferenceOutput {
+  readonly outputs: ReadonlyMap<string, OutputTensor>;
+  /** Time spent inside `session.run`, in milliseconds. */
+  readonly runMs: number;
+  /** The input's buffer, handed back for reuse. */
+  readonly input: Float32Array;
+}
+
+/** Runs models off the event loop; one session per model per process. */
+export interface InferenceEngine {
+  /** Runs `model` on `input`. The input array is lent to the engine until the promise settles; reuse `input` from the result. */
+  run(model: UsableModel, input: InputTensor): Promise<InferenceOutput>;
+  /** Loads a model's session and runs it once on zeros, so the first real request pays no load cost. */
+  warm(model: UsableModel): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Per-user AI settings as stored: only the keys the user set. */
+export interface AiSettingsRepository {
+  get(ownerId: string): Promise<AiSettingsPatch | null>;
+  put(ownerId: string, settings: AiSettingsPatch, at: Date): Promise<void>;
+}
+
+/** The stored result of one analysis task on one medium. */
+export interface AnalysisRecord {
+  readonly ownerId: string;
+  readonly mediaId: string;
+  readonly task: 'detect' | 'faces' | 'bibs' | 'blur';
+  readonly model: string;
+  readonly result: Record<string, unknown>;
+  readonly createdAt: Date;
+}
+
+/** Persistence of analysis results; the latest result per medium and task wins. */
+export interface AnalysisRepository {
+  save(record: AnalysisRecord): Promise<void>;
+  find(ownerId: string, mediaId: string, task: AnalysisRecord['task']): Promise<AnalysisRecord | null>;
 }

@@ -17,6 +17,7 @@ export const ErrorCodes = {
   RATE_LIMITED: 429,
   NO_FACES: 422,
   SERVICE_UNAVAILABLE: 503,
+  MODEL_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
 } as const;
 

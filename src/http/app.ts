@@ -13,13 +13,28 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import type { ApiKeyRepository, BlobStore, Clock, ContentSniffer, ImageDecoder, MediaRepository } from '../app/ports.js';
+import type {
+  AiSettingsRepository,
+  AnalysisRepository,
+  ApiKeyRepository,
+  BlobStore,
+  Clock,
+  ContentSniffer,
+  ImageDecoder,
+  InferenceEngine,
+  MediaRepository,
+  ModelCatalog,
+} from '../app/ports.js';
+import type { TensorPool } from '../app/tensor-pool.js';
+import type { AiSettings } from '../domain/ai-settings.js';
 import type { ImageLimits } from '../app/load-image.js';
 import { authenticate, type Authenticator } from './plugins/auth.js';
 import { errorEnvelope } from './plugins/errors.js';
 import { httpMetrics } from './plugins/metrics.js';
 import { genReqId, requestIdHeader } from './plugins/request-id.js';
+import { aiSettingsRoutes } from './routes/ai-settings.js';
 import { blurRoutes } from './routes/blur.js';
+import { detectRoutes } from './routes/detect.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { mediaRoutes } from './routes/media.js';
@@ -33,6 +48,11 @@ export interface AppDeps {
   readonly sniffer: ContentSniffer;
   readonly decoder: ImageDecoder;
   readonly clock: Clock;
+  readonly models: ModelCatalog;
+  readonly engine: InferenceEngine;
+  readonly tensors: TensorPool;
+  readonly aiSettings: AiSettingsRepository;
+  readonly analyses: AnalysisRepository;
   /** Null turns authentication off (every request acts as the default owner). */
   readonly auth: Authenticator | null;
   readonly readiness: readonly ReadinessCheck[];
@@ -41,7 +61,8 @@ export interface AppDeps {
     readonly maxUploadBytes: number;
     readonly maxImageBytes: number;
     readonly imageLimits: ImageLimits;
-    readonly blurThreshold: number;
+    /** Deployment-wide defaults of every user's AI settings. */
+    readonly aiDefaults: AiSettings;
     readonly corsOrigins: string[] | '*';
     readonly rateLimitPerMinute: number;
     readonly trustProxy: boolean;
@@ -87,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { checks: deps.readiness });
+  await app.register(healthRoutes, { checks: deps.readiness, models: () => deps.models.list() });
 
   await app.register(
     async (api) => {
@@ -107,13 +128,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         clock: deps.clock,
         maxUploadBytes: s.maxUploadBytes,
       });
-      await api.register(blurRoutes, {
-        sniffer: deps.sniffer,
-        decoder: deps.decoder,
-        limits: s.imageLimits,
-        maxImageBytes: Math.min(s.maxImageBytes, s.maxUploadBytes),
-        defaultThreshold: s.blurThreshold,
-      });
+      const maxImageBytes = Math.min(s.maxImageBytes, s.maxUploadBytes);
+      const settingsDeps = { settings: deps.aiSettings, defaults: s.aiDefaults };
+      await api.register(blurRoutes, { sniffer: deps.sniffer, decoder: deps.decoder, limits: s.imageLimits, maxImageBytes, ...settingsDeps });
+      await api.register(detectRoutes, { ...deps, limits: s.imageLimits, maxImageBytes, ...settingsDeps });
+      await api.register(aiSettingsRoutes, { ...settingsDeps, models: deps.models, clock: deps.clock });
       await api.register(keyRoutes, { keys: deps.keys, clock: deps.clock });
     },
     { prefix: '/api/v1' },

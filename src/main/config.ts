@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import envSchema from 'env-schema';
 import Type, { type Static } from 'typebox';
 
@@ -24,6 +25,11 @@ export const ConfigSchema = Type.Object({
   ARGUS_CORS_ORIGINS: Type.String({ default: '*' }),
   ARGUS_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 1200 }),
   ARGUS_BLUR_THRESHOLD: Type.Number({ exclusiveMinimum: 0, default: 100 }),
+  ARGUS_MODELS_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  ARGUS_MODELS_PATH: Type.Optional(Type.String()),
+  ARGUS_INTRA_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
+  ARGUS_INTER_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1 }),
+  ARGUS_WARMUP: Type.Boolean({ default: true }),
   ARGUS_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   ARGUS_TRUST_PROXY: Type.Boolean({ default: false }),
 });
@@ -48,6 +54,15 @@ export interface Config {
   readonly corsOrigins: string[] | '*';
   readonly rateLimitPerMinute: number;
   readonly blurThreshold: number;
+  /** Where models are pulled to; searched first. */
+  readonly modelsDir: string;
+  /** The whole model search path: modelsDir, then ARGUS_MODELS_PATH (or ../shared/models in development). */
+  readonly modelSearchPath: string[];
+  /** onnxruntime intra-op threads; 0 lets onnxruntime choose (one per core). */
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  /** Load the default models and run each once at startup. */
+  readonly warmup: boolean;
   readonly shutdownTimeoutMs: number;
   readonly trustProxy: boolean;
 }
@@ -80,6 +95,8 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     }
   }
   const origins = raw.ARGUS_CORS_ORIGINS.trim();
+  const modelsDir = path.resolve(raw.ARGUS_MODELS_DIR ?? path.join(dataDir, 'models'));
+  const extra = raw.ARGUS_MODELS_PATH !== undefined ? raw.ARGUS_MODELS_PATH.split(path.delimiter).filter(Boolean).map((d) => path.resolve(d)) : developmentModels();
   return {
     port: raw.PORT,
     host: raw.HOST,
@@ -97,7 +114,18 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
     rateLimitPerMinute: raw.ARGUS_RATE_LIMIT_PER_MINUTE,
     blurThreshold: raw.ARGUS_BLUR_THRESHOLD,
+    modelsDir,
+    modelSearchPath: [...new Set([modelsDir, ...extra])],
+    intraOpThreads: raw.ARGUS_INTRA_OP_THREADS,
+    interOpThreads: raw.ARGUS_INTER_OP_THREADS,
+    warmup: raw.ARGUS_WARMUP,
     shutdownTimeoutMs: raw.ARGUS_SHUTDOWN_TIMEOUT_MS,
     trustProxy: raw.ARGUS_TRUST_PROXY,
   };
+}
+
+/** `../shared/models` beside the project, where development machines and CI keep the model files. */
+function developmentModels(): string[] {
+  const dir = fileURLToPath(new URL('../../../shared/models', import.meta.url));
+  return existsSync(dir) ? [dir] : [];
 }

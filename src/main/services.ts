@@ -5,6 +5,15 @@
 import type { Logger } from 'pino';
 import { authenticateApiKey } from '../app/api-keys.js';
 import type { Clock } from '../app/ports.js';
+import { TensorPool } from '../app/tensor-pool.js';
+import { SqlAiSettingsRepository } from '../adapters/db/ai-settings-repository.js';
+import { SqlAnalysisRepository } from '../adapters/db/analysis-repository.js';
+import { OnnxEngine } from '../adapters/inference/onnx-engine.js';
+import { BUILTIN_MANIFESTS, DEFAULT_MODELS } from '../adapters/models/builtin-manifests.js';
+import { FileModelRegistry } from '../adapters/models/model-registry.js';
+import { defaultAiSettings } from '../domain/ai-settings.js';
+import { isUsable } from '../domain/model-manifest.js';
+import { Registry } from 'prom-client';
 import { JoseTokenVerifier } from '../adapters/auth/jwt-verifier.js';
 import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
 import { openDatabase, type Database } from '../adapters/db/database.js';
@@ -19,8 +28,24 @@ import type { Config } from './config.js';
 /** The system clock. */
 export const systemClock: Clock = { now: () => new Date() };
 
+/** The services of a process, and how to release them. */
+export interface Services {
+  readonly database: Database;
+  readonly models: FileModelRegistry;
+  readonly deps: AppDeps;
+  /** Loads each default model that is present and runs it once; a missing one is logged, not fatal. */
+  warmUp(): Promise<void>;
+  /** Stops the inference thread and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Opens the model registry on the configured search path. */
+export function openModelRegistry(config: Config): Promise<FileModelRegistry> {
+  return FileModelRegistry.open(config.modelSearchPath, BUILTIN_MANIFESTS);
+}
+
 /** Opens the database (migrated) and builds the services the HTTP app needs. */
-export async function createServices(config: Config, logger: Logger): Promise<{ database: Database; deps: AppDeps }> {
+export async function createServices(config: Config, logger: Logger): Promise<Services> {
   const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
   await database.migrate();
   const blobs = new LocalBlobStore({ image: config.imagesDir, video: config.videosDir });
@@ -37,6 +62,13 @@ export async function createServices(config: Config, logger: Logger): Promise<{ 
     };
   }
 
+  const models = await openModelRegistry(config);
+  for (const m of models.list()) {
+    if (!isUsable(m.state)) logger.warn({ model: m.manifest.id, state: m.state, detail: m.detail }, 'model unavailable: endpoints that need it answer 503');
+  }
+  const metrics = new Registry();
+  const engine = new OnnxEngine({ intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads, metrics });
+
   const deps: AppDeps = {
     logger,
     media: new SqlMediaRepository(database.db),
@@ -45,6 +77,12 @@ export async function createServices(config: Config, logger: Logger): Promise<{ 
     sniffer: new FileTypeSniffer(),
     decoder: new SharpImageDecoder(config.maxPixels),
     clock,
+    models,
+    engine,
+    tensors: new TensorPool(),
+    aiSettings: new SqlAiSettingsRepository(database.db),
+    analyses: new SqlAnalysisRepository(database.db),
+    metrics,
     auth,
     readiness: [
       { name: 'database', check: () => database.ping() },
@@ -54,11 +92,26 @@ export async function createServices(config: Config, logger: Logger): Promise<{ 
       maxUploadBytes: config.maxUploadBytes,
       maxImageBytes: config.maxImageBytes,
       imageLimits: { maxPixels: config.maxPixels, minSide: 32 },
-      blurThreshold: config.blurThreshold,
+      aiDefaults: defaultAiSettings({ blur_threshold: config.blurThreshold }),
       corsOrigins: config.corsOrigins,
       rateLimitPerMinute: config.rateLimitPerMinute,
       trustProxy: config.trustProxy,
     },
   };
-  return { database, deps };
+  const warmUp = async (): Promise<void> => {
+    for (const [task, id] of Object.entries(DEFAULT_MODELS)) {
+      try {
+        const started = performance.now();
+        await engine.warm(await models.require(id, task as keyof typeof DEFAULT_MODELS));
+        logger.info({ model: id, ms: Math.round(performance.now() - started) }, 'model loaded');
+      } catch (err) {
+        logger.warn({ model: id, err: err instanceof Error ? err.message : String(err) }, 'model not loaded');
+      }
+    }
+  };
+  const close = async (): Promise<void> => {
+    await engine.close();
+    await database.close();
+  };
+  return { database, models, deps, warmUp, close };
 }

@@ -19,7 +19,9 @@ export function createLogger(config: Config): Logger {
 export async function startApi(config: Config): Promise<FastifyInstance> {
   const logger = createLogger(config);
   const unlock = config.databaseUrl ? null : await lockDataDir(config.dataDir, 'cannot start');
-  const { database, deps } = await createServices(config, logger);
+  const services = await createServices(config, logger);
+  const { deps } = services;
+  if (config.warmup) await services.warmUp();
 
   if (config.auth) {
     const admin = await ensureAdminKey({ keys: deps.keys, clock: deps.clock });
@@ -32,7 +34,7 @@ export async function startApi(config: Config): Promise<FastifyInstance> {
 
   const app = await buildApp(deps);
   app.addHook('onClose', async () => {
-    await database.close();
+    await services.close();
     if (unlock) await unlock();
   });
 

@@ -1,7 +1,9 @@
-import sharp from 'sharp';
-import type { ImageDecoder, ImageInfo } from '../../app/ports.js';
+import sharp, { type Sharp } from 'sharp';
+import type { ImageDecoder, ImageInfo, PixelRegion } from '../../app/ports.js';
 import { rgbToGrey, type GreyImage } from '../../domain/blur.js';
 import { AppError } from '../../domain/errors.js';
+import type { Letterbox } from '../../domain/geometry.js';
+import type { RgbImage } from '../../domain/image-tensor.js';
 
 /** Decodes images with sharp (libvips), EXIF orientation applied, truncated files refused. */
 export class SharpImageDecoder implements ImageDecoder {
@@ -40,6 +42,40 @@ export class SharpImageDecoder implements ImageDecoder {
       .raw()
       .toBuffer();
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
+  }
+
+  async decodeRgb(data: Uint8Array): Promise<RgbImage> {
+    try {
+      const { data: pixels, info } = await this.open(data).raw().toBuffer({ resolveWithObject: true });
+      return { data: pixels, width: info.width, height: info.height };
+    } catch (err) {
+      throw invalid(err);
+    }
+  }
+
+  async letterbox(source: Uint8Array | RgbImage, region: PixelRegion | null, lb: Letterbox, pad: number): Promise<RgbImage> {
+    const encoded = source instanceof Uint8Array;
+    let pipeline = encoded ? this.open(source) : sharp(source.data, { raw: { width: source.width, height: source.height, channels: 3 } });
+    if (region) pipeline = pipeline.extract(region);
+    // Bilinear, as the detectors' own pre-processing (cv2.resize) does; libvips shrinks JPEGs on load here.
+    pipeline = pipeline.resize(lb.width, lb.height, { fit: 'fill', kernel: 'linear' });
+    const right = lb.dstWidth - lb.width - lb.padX;
+    const bottom = lb.dstHeight - lb.height - lb.padY;
+    if (lb.padX || lb.padY || right || bottom) {
+      pipeline = pipeline.extend({ left: lb.padX, top: lb.padY, right, bottom, background: { r: pad, g: pad, b: pad } });
+    }
+    try {
+      const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+      return { data, width: info.width, height: info.height };
+    } catch (err) {
+      throw encoded ? invalid(err) : err;
+    }
+  }
+
+  /** An oriented, 3-channel sRGB pipeline over encoded bytes; truncated files fail. */
+  private open(data: Uint8Array): Sharp {
+    return sharp(data, { failOn: 'truncated', limitInputPixels: this.maxPixels }).rotate().removeAlpha().toColourspace('srgb');
   }
 }
 

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
+import { effectiveSettings } from '../../app/ai-settings.js';
 import { detectBlur, type DetectBlurDeps } from '../../app/detect-blur.js';
+import type { AiSettingsRepository } from '../../app/ports.js';
+import type { AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
 import { fileBuffer, multipartRoute, readForm } from '../plugins/multipart-form.js';
 import { errorResponses, secured } from '../schemas/common.js';
@@ -8,11 +11,12 @@ import { errorResponses, secured } from '../schemas/common.js';
 /** What the blur route needs. */
 export interface BlurRouteDeps extends DetectBlurDeps {
   readonly maxImageBytes: number;
-  readonly defaultThreshold: number;
+  readonly settings: AiSettingsRepository;
+  readonly defaults: AiSettings;
 }
 
 const BlurFields = Type.Object(
-  { threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Laplacian variance below which the image is blurry (default 100)' })) },
+  { threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Laplacian variance below which the image is blurry (default: your blur_threshold setting, 100)' })) },
   { additionalProperties: false },
 );
 
@@ -52,7 +56,7 @@ export const blurRoutes: FastifyPluginAsyncTypebox<BlurRouteDeps> = async (app, 
         },
       });
       if (!image) throw new AppError('VALIDATION_ERROR', "no file: send the image in the multipart field 'file'");
-      return detectBlur(deps, image, fields.threshold ?? deps.defaultThreshold);
+      return detectBlur(deps, image, fields.threshold ?? (await effectiveSettings(deps, request.principal.ownerId)).blur_threshold);
     },
   );
 };

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
+import { isUsable, type ModelStatus } from '../../domain/model-manifest.js';
 
 /** A named readiness check; it throws when its part is not ready. */
 export interface ReadinessCheck {
@@ -8,13 +9,19 @@ export interface ReadinessCheck {
 }
 
 const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]), error: Type.Optional(Type.String()) });
-const Ready = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]), checks: Type.Record(Type.String(), Check) });
+const ModelState = Type.Object({ task: Type.String(), state: Type.String(), file: Type.String(), detail: Type.Optional(Type.String()) });
+const Ready = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]),
+  checks: Type.Record(Type.String(), Check),
+  models: Type.Optional(Type.Record(Type.String(), ModelState, { description: 'Every known model; a missing one fails only the endpoints that need it' })),
+  degraded: Type.Optional(Type.Array(Type.String(), { description: 'Models that cannot be used' })),
+});
 
 /** `GET /health/live` (the process answers) and `GET /health/ready` (its dependencies answer). */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: readonly ReadinessCheck[] }> = async (app, { checks }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: readonly ReadinessCheck[]; models?: () => ModelStatus[] }> = async (app, { checks, models }) => {
   app.get('/health/live', { schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
-  app.get('/health/ready', { schema: { tags: ['health'], summary: 'Readiness: database, storage', response: { 200: Ready, 503: Ready } } }, async (request, reply) => {
+  app.get('/health/ready', { schema: { tags: ['health'], summary: 'Readiness: database, storage; model states', response: { 200: Ready, 503: Ready } } }, async (request, reply) => {
     const report: Record<string, { status: 'ok' | 'fail'; error?: string }> = {};
     await Promise.all(
       checks.map(async (c) => {
@@ -28,6 +35,14 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: readonly Readines
       }),
     );
     const ok = Object.values(report).every((r) => r.status === 'ok');
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'fail', checks: report });
+    const body: Static<typeof Ready> = { status: ok ? 'ok' : 'fail', checks: report };
+    if (models) {
+      const list = models();
+      body.models = Object.fromEntries(
+        list.map((m) => [m.manifest.id, { task: m.manifest.task, state: m.state, file: m.path ?? m.source, ...(m.detail ? { detail: m.detail } : {}) }]),
+      );
+      body.degraded = list.filter((m) => !isUsable(m.state)).map((m) => m.manifest.id);
+    }
+    return reply.status(ok ? 200 : 503).send(body);
   });
 };

@@ -1,0 +1,76 @@
+/**
+ * The inference thread. onnxruntime-node's `session.run` runs on the calling thread, so it lives here, off the
+ * event loop: the API thread keeps serving requests while a model runs. Sessions are created on first use behind
+ * a promise (the lock), one per model, and kept for the life of the thread.
+ */
+import { workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+
+/** Thread options fixed when the pool starts. */
+export interface WorkerOptions {
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+}
+
+/** A request to the thread. `input` travels by transfer and comes back in the reply for reuse. */
+export interface RunTask {
+  readonly modelId: string;
+  readonly path: string;
+  readonly inputName?: string | undefined;
+  readonly input: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** The reply: output tensors by name in model order, the run time, and the input buffer. */
+export interface RunReply {
+  readonly outputs: { name: string; data: Float32Array; dims: number[] }[];
+  readonly runMs: number;
+  readonly input: Float32Array;
+}
+
+const options = workerData as WorkerOptions;
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+function session(task: RunTask): Promise<ort.InferenceSession> {
+  const key = `${task.modelId}\u0000${task.path}`;
+  let s = sessions.get(key);
+  if (!s) {
+    s = ort.InferenceSession.create(task.path, {
+      intraOpNumThreads: options.intraOpThreads,
+      interOpNumThreads: options.interOpThreads,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    });
+    // A failed load is not cached: the next request tries again (the file may have been fixed).
+    s.catch(() => sessions.delete(key));
+    sessions.set(key, s);
+  }
+  return s;
+}
+
+/** Runs one model on one input tensor. */
+export default async function run(task: RunTask): Promise<unknown> {
+  const s = await session(task);
+  const inputName = task.inputName ?? s.inputNames[0];
+  if (!inputName) throw new Error(`model ${task.modelId} declares no inputs`);
+  const tensor = new ort.Tensor('float32', task.input, [...task.dims]);
+  const started = performance.now();
+  const result = await s.run({ [inputName]: tensor });
+  const runMs = performance.now() - started;
+  const outputs = s.outputNames.map((name) => {
+    const t = result[name];
+    if (!t || t.type !== 'float32') throw new Error(`model ${task.modelId}: output ${name} is not float32`);
+    // Copy into a buffer this thread owns so it can be transferred rather than cloned.
+    return { name, data: new Float32Array(t.data as Float32Array), dims: [...t.dims] };
+  });
+  const reply: RunReply = { outputs, runMs, input: task.input };
+  return move({
+    get [transferableSymbol]() {
+      return [task.input.buffer, ...outputs.map((o) => o.data.buffer)];
+    },
+    get [valueSymbol]() {
+      return reply;
+    },
+  });
+}

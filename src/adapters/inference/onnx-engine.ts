@@ -1,0 +1,67 @@
+/**
+ * InferenceEngine over onnxruntime-node in one worker thread (see inference-worker.ts). Inputs are transferred,
+ * not copied, and handed back with the outputs so callers can reuse them. Every run is timed into a
+ * per-model histogram.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { Histogram, type Registry } from 'prom-client';
+import type { InferenceEngine, InferenceOutput, InputTensor, UsableModel } from '../../app/ports.js';
+import type { OutputTensor } from '../../domain/detection/detection.js';
+import type { RunReply, RunTask, WorkerOptions } from './inference-worker.js';
+
+/** Engine options. */
+export interface OnnxEngineOptions extends WorkerOptions {
+  readonly metrics?: Registry;
+}
+
+/**
+ * The compiled worker script. From TypeScript sources (tests) the worker still runs the compiled build in dist/,
+ * which `npm test` builds first: worker threads cannot load .ts files.
+ */
+export function workerScript(): string {
+  const here = fileURLToPath(new URL('./inference-worker.js', import.meta.url));
+  if (existsSync(here)) return here;
+  const built = here.replace(/([/\\])src([/\\])adapters([/\\])/, '$1dist$2adapters$3');
+  if (existsSync(built)) return built;
+  throw new Error(`inference worker not found at ${here} or ${built}: run \`npm run build\``);
+}
+
+/** Runs ONNX models in a dedicated thread. */
+export class OnnxEngine implements InferenceEngine {
+  private readonly pool: Piscina;
+  private readonly latency: Histogram<'model'> | null;
+
+  constructor(options: OnnxEngineOptions) {
+    const workerData: WorkerOptions = { intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads };
+    // One thread holds every session: one session per model per process, and runs never compete for cores.
+    this.pool = new Piscina({ filename: workerScript(), minThreads: 1, maxThreads: 1, idleTimeout: Infinity, workerData });
+    this.latency = options.metrics
+      ? new Histogram({
+          name: 'argus_inference_duration_seconds',
+          help: 'Time inside session.run per model',
+          labelNames: ['model'],
+          buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+          registers: [options.metrics],
+        })
+      : null;
+  }
+
+  async run(model: UsableModel, input: InputTensor): Promise<InferenceOutput> {
+    const task: RunTask = { modelId: model.manifest.id, path: model.path, inputName: model.manifest.input.name, input: input.data, dims: input.dims };
+    const reply = (await this.pool.run(task, { transferList: [input.data.buffer as ArrayBuffer] })) as RunReply;
+    this.latency?.observe({ model: model.manifest.id }, reply.runMs / 1000);
+    const outputs = new Map<string, OutputTensor>(reply.outputs.map((o) => [o.name, { data: o.data, dims: o.dims }]));
+    return { outputs, runMs: reply.runMs, input: reply.input };
+  }
+
+  async warm(model: UsableModel): Promise<void> {
+    const { width, height } = model.manifest.input;
+    await this.run(model, { data: new Float32Array(3 * width * height), dims: [1, 3, height, width] });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The models Argus knows without being told: the defaults and their alternatives, with the upstream files they
+ * come from (pinned to a commit) and the facts recorded in shared/models/MODELS.md.
+ */
+import { COCO80_LABELS } from '../../domain/detection/coco-labels.js';
+import type { ModelManifest } from '../../domain/model-manifest.js';
+
+const raw = (repo: string, commit: string, file: string): string => `https://github.com/${repo}/raw/${commit}/${file}`;
+
+/** Built-in manifests, by id. */
+export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [
+  {
+    id: 'yolox_nano',
+    task: 'detect',
+    file: 'yolox_nano.onnx',
+    sha256: '695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14',
+    url: raw('Kazuhito00/YOLOX-ONNX-TFLite-Sample', '3d4f1119d0694200671c08069ecb847aa0d8495a', 'model/yolox_nano.onnx'),
+    licence: 'Apache-2.0',
+    description: 'YOLOX-nano, COCO-80 objects (default detector)',
+    input: { name: 'images', width: 416, height: 416, colour: 'bgr', resize: 'letterbox', pad: 114 },
+    decoder: 'yolox',
+    labels: [...COCO80_LABELS],
+  },
+  {
+    id: 'nanodet_m',
+    task: 'detect',
+    file: 'nanodet_m_416.onnx',
+    sha256: '4b82da9944b88577175ee23a459dce2e26e6e4be573def65b1055dc2d9720186',
+    url: raw('hpc203/nanodet-opncv-dnn-cpp-python', '15dd99c651d53c824f51d1eb5faddbd4f3d69bbc', 'nanodet_m.onnx'),
+    licence: 'Apache-2.0',
+    description: 'NanoDet-m 416, COCO-80 objects (alternative, weaker)',
+    input: {
+      name: 'input.1',
+      width: 416,
+      height: 416,
+      colour: 'bgr',
+      mean: [103.53, 116.28, 123.675],
+      std: [57.375, 57.12, 58.395],
+      resize: 'stretch',
+    },
+    decoder: 'nanodet',
+    labels: [...COCO80_LABELS],
+  },
+  {
+    id: 'yunet',
+    task: 'face-detect',
+    file: 'yunet_n_dynamic.onnx',
+    sha256: '104ee26c71d5c270ce79a6b3dced91c91013260d29a6bf18f9296c5b8c4c2b12',
+    url: raw('ShiqiYu/libfacedetection.train', '0047ac24afb1a50a0c6105001c89d1b5b805dbf1', 'onnx/yunet_n_dynamic.onnx'),
+    licence: 'Apache-2.0',
+    description: 'YuNet face detector with 5 landmarks (default)',
+    input: { name: 'input', width: 640, height: 640, colour: 'bgr', resize: 'letterbox', pad: 0, dynamicBatch: true },
+    decoder: 'yunet',
+  },
+  {
+    id: 'ultraface_rfb_320',
+    task: 'face-detect',
+    file: 'ultraface-RFB-320.onnx',
+    sha256: '34cd7e60aeff28744c657de7a3dc64e872d506741de66987f3426f2b79f88017',
+    url: raw('Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB', 'dffdddda9794a50607cba8f318507a28c1c27cab', 'models/onnx/version-RFB-320.onnx'),
+    licence: 'MIT',
+    description: 'UltraFace RFB-320 face detector, no landmarks (alternative)',
+    input: { name: 'input', width: 320, height: 240, colour: 'rgb', mean: [127, 127, 127], std: [128, 128, 128], resize: 'stretch' },
+    decoder: 'ultraface',
+  },
+  {
+    id: 'mobilefacenet',
+    task: 'face-embed',
+    file: 'mobilefacenet_128d.onnx',
+    sha256: 'e72a5710cce378dc46472b6b845cb90647634f2738d8c3e581735cf195b9866f',
+    url: raw('darzhz/pixamatch', '7cc795413024ba57a193a8fa503968af09442a17', 'models/mobilefacenet.onnx'),
+    licence: 'unknown (no licence found upstream; configure a licensed embedder such as SFace for production)',
+    description: 'MobileFaceNet 128-d face embeddings (default)',
+    input: { name: 'input', width: 112, height: 112, colour: 'rgb', mean: [127.5, 127.5, 127.5], std: [128, 128, 128], resize: 'stretch' },
+    decoder: 'arcface',
+    dimensions: 128,
+  },
+];
+
+/** The model each task uses unless settings say otherwise. */
+export const DEFAULT_MODELS = { detect: 'yolox_nano', 'face-detect': 'yunet', 'face-embed': 'mobilefacenet' } as const;

@@ -1,0 +1,89 @@
+/**
+ * Per-user AI settings (seed 000): the knobs every analysis reads. Clients send keys in snake_case, camelCase
+ * or PascalCase; Argus stores and answers in snake_case. Unknown keys are refused, missing keys take defaults,
+ * and a request's own parameters override the settings for that call.
+ */
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+import { AppError } from './errors.js';
+
+const Probability = (description: string, def: number): ReturnType<typeof Type.Number> =>
+  Type.Number({ minimum: 0, maximum: 1, default: def, description });
+
+/** Every setting, its range and its default. */
+export const AiSettingsSchema = Type.Object(
+  {
+    probability_threshold: Probability('Minimum detection confidence', 0.3),
+    classes: Type.Array(Type.String({ minLength: 1 }), { maxItems: 100, default: [], description: 'Classes of interest; empty means all' }),
+    detection_model: Type.String({ minLength: 1, default: 'yolox_nano', description: 'Model for object detection' }),
+    face_detection_model: Type.String({ minLength: 1, default: 'yunet', description: 'Model for face detection' }),
+    face_embedding_model: Type.String({ minLength: 1, default: 'mobilefacenet', description: 'Model for face embeddings' }),
+    frame_period_recognition: Type.Integer({ minimum: 1, maximum: 10_000, default: 4, description: 'Video: analyse every Nth frame' }),
+    frame_recognition_seconds: Type.Number({ minimum: 0, maximum: 3600, default: 0, description: 'Video: at least this many seconds between analysed frames' }),
+    tracking_intersection_threshold: Probability('Tracking: IoU above which a detection continues a track', 0.3),
+    tracking_max_age_seconds: Type.Number({ minimum: 0, maximum: 60, default: 1, description: 'Tracking: a track unseen this long ends' }),
+    tracking_min_hits: Type.Integer({ minimum: 1, maximum: 100, default: 2, description: 'Tracking: detections before a track is reported' }),
+    big_image_tile_overlap_percent: Type.Number({ minimum: 0, maximum: 50, default: 20, description: 'Large images: overlap between tiles, in percent of a tile' }),
+    model_batch_size: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Tiles or frames per inference call where the model allows batches' }),
+    face_similarity_threshold: Probability('Faces: minimum cosine similarity for a match', 0.4),
+    blur_threshold: Type.Number({ exclusiveMinimum: 0, default: 100, description: 'Laplacian variance below which an image is blurry' }),
+  },
+  { additionalProperties: false },
+);
+
+export type AiSettings = Static<typeof AiSettingsSchema>;
+export type AiSettingsPatch = Partial<AiSettings>;
+export type AiSettingKey = keyof AiSettings;
+
+const KEYS = new Set(Object.keys(AiSettingsSchema.properties));
+
+/** The defaults, optionally with deployment-wide overrides (e.g. the configured blur threshold). */
+export function defaultAiSettings(overrides: AiSettingsPatch = {}): AiSettings {
+  return { ...(Value.Default(AiSettingsSchema, {}) as AiSettings), ...overrides };
+}
+
+/** `probabilityThreshold`, `ProbabilityThreshold` and `probability_threshold` all become `probability_threshold`. */
+export function toSnakeCase(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+/**
+ * Normalises a client's settings object to snake_case and checks every value. Throws VALIDATION_ERROR (422)
+ * naming unknown keys, keys given twice in different casings, and values out of range.
+ */
+export function parseAiSettingsPatch(input: unknown): AiSettingsPatch {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new AppError('VALIDATION_ERROR', 'settings must be a JSON object');
+  }
+  const out: Record<string, unknown> = {};
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    const snake = toSnakeCase(key);
+    if (!KEYS.has(snake)) {
+      unknown.push(key);
+      continue;
+    }
+    if (snake in out) throw new AppError('VALIDATION_ERROR', `setting '${snake}' is given more than once`);
+    out[snake] = value;
+  }
+  if (unknown.length) {
+    throw new AppError('VALIDATION_ERROR', `unknown setting${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, { unknown, known: [...KEYS] });
+  }
+  const partial = Type.Partial(AiSettingsSchema);
+  if (!Value.Check(partial, out)) {
+    const errors = [...Value.Errors(partial, out)].map((e) => ({ path: e.instancePath, message: e.message }));
+    const first = errors[0];
+    throw new AppError('VALIDATION_ERROR', `invalid setting ${first?.path.slice(1) ?? ''}: ${first?.message ?? 'bad value'}`, errors);
+  }
+  return out;
+}
+
+/** Settings with `patch` laid over `base`; undefined values in the patch change nothing. */
+export function applySettings(base: AiSettings, patch: AiSettingsPatch): AiSettings {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) if (v !== undefined) merged[k] = v;
+  return merged as AiSettings;
+}

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { writeChw } from './image-tensor.js';
+
+const img = { width: 2, height: 1, data: new Uint8Array([10, 20, 30, 40, 50, 60]) };
+
+describe('writeChw', () => {
+  it('writes planar RGB as is', () => {
+    expect([...writeChw(img, { colour: 'rgb' }, new Float32Array(6))]).toEqual([10, 40, 20, 50, 30, 60]);
+  });
+
+  it('swaps to BGR and normalises per model channel', () => {
+    const out = writeChw(img, { colour: 'bgr', mean: [30, 20, 10], std: [2, 2, 2] }, new Float32Array(6));
+    expect([...out]).toEqual([0, 15, 0, 15, 0, 15]);
+  });
+
+  it('writes into a batch slot and refuses a tensor too small', () => {
+    const out = writeChw(img, { colour: 'rgb' }, new Float32Array(12), 6);
+    expect([...out.subarray(6)]).toEqual([10, 40, 20, 50, 30, 60]);
+    expect(() => writeChw(img, { colour: 'rgb' }, new Float32Array(5))).toThrow(RangeError);
+  });
+});
