@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceMediaId } from './reference/xxh64.js';
-import { ROOT, testdata } from './helper.js';
+import { ROOT, runCli, testdata } from './helper.js';
 
 const BIN = path.join(ROOT, 'bin/argus.js');
 
@@ -19,17 +19,6 @@ interface Server {
   port: number;
   lines: string[];
   exited: Promise<number | null>;
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 async function startServer(env: Record<string, string>): Promise<Server> {

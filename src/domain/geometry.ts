@@ -70,7 +70,7 @@ export interface Letterbox {
   readonly dstHeight: number;
 }
 
-/** Where the image sits in the padded input: top-left (YOLOX, NanoDet) or centred (Ultralytics YOLO). */
+/** Where the image sits in the padded input: top-left (YOLOX) or centred (Ultralytics YOLO, NanoDet). */
 export type LetterboxAlign = 'top-left' | 'centre';
 
 /** Plans a letterbox; `stretch` ignores the aspect ratio and scales each axis on its own (padX = padY = 0). */

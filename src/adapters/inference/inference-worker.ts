@@ -41,6 +41,8 @@ function session(task: RunTask): Promise<ort.InferenceSession> {
       interOpNumThreads: options.interOpThreads,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      // Warnings about how a third-party export was converted are not the operator's to fix.
+      logSeverityLevel: 3,
     });
     // A failed load is not cached: the next request tries again (the file may have been fixed).
     s.catch(() => sessions.delete(key));

@@ -36,7 +36,9 @@ export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [
       colour: 'bgr',
       mean: [103.53, 116.28, 123.675],
       std: [57.375, 57.12, 58.395],
-      resize: 'stretch',
+      // Upstream keeps the aspect ratio, centres the image and pads with black (checked on the real model).
+      resize: 'letterbox-centre',
+      pad: 0,
     },
     decoder: 'nanodet',
     labels: [...COCO80_LABELS],

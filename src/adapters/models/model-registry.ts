@@ -80,6 +80,11 @@ export class FileModelRegistry implements ModelCatalog {
 
   async require(id: string, task: ModelTask): Promise<UsableModel> {
     let entry = this.entries.get(id);
+    // A manifest dropped into a models directory since the last scan is picked up without a restart.
+    if (!entry) {
+      await this.refresh();
+      entry = this.entries.get(id);
+    }
     if (!entry) {
       const known = [...this.entries.values()].filter((e) => e.status.manifest.task === task).map((e) => e.status.manifest.id);
       throw new AppError('VALIDATION_ERROR', `unknown model '${id}' for ${task}; known: ${known.join(', ') || 'none'}`);

@@ -88,6 +88,20 @@ describe('nms', () => {
     expect(nms(cands, 0.5, { maxDetections: 0 })).toEqual([]);
   });
 
+  it('drops candidates with non-finite scores or corners', () => {
+    const good = c(0, 0, 10, 10, 0.5);
+    expect(nms([c(0, 0, Number.NaN, 10, 0.9), c(0, 0, 10, 10, Number.NaN), good], 0.5)).toEqual([good]);
+  });
+
+  it('compares wide and narrow boxes across the sweep window', () => {
+    // A wide low-scored box starting far left still overlaps a narrow better one.
+    const narrow = c(500, 0, 510, 10, 0.9);
+    const wide = c(0, 0, 520, 10, 0.8); // IoU 10/520: kept at 0.5, suppressed at 0.01
+    const other = c(505, 0, 515, 10, 0.7); // IoU with narrow 5/15
+    expect(nms([wide, other, narrow], 0.01)).toEqual([narrow]);
+    expect(nms([wide, other, narrow], 0.5)).toEqual([narrow, wide, other]);
+  });
+
   it('does not mutate or reorder its input', () => {
     const cands = [c(0, 0, 10, 10, 0.1), c(0, 0, 10, 10, 0.9)];
     const copy = [...cands];

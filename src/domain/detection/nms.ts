@@ -1,8 +1,10 @@
 /**
  * Non-maximum suppression, and the merge step for detections from overlapping image tiles. Pure and synchronous.
  *
- * Both work on one class at a time over typed arrays of coordinates: decoders can hand over ~10k candidates, and the
- * quadratic inner loop then stays tight (no object allocation, no function call per pair).
+ * Both work on one class at a time over typed arrays of coordinates: decoders can hand over ~10k candidates. A kept box
+ * is only compared with the boxes whose left edge lies in a window found by binary search over the class's boxes
+ * sorted by x1 (a box can only overlap those), so spread-out boxes cost far less than all pairs; the IoU is computed
+ * inline rather than through geometry.ts's `iou` to keep that loop free of allocation and calls.
  */
 import type { Box } from '../geometry.js';
 import type { Candidate } from './detection.js';
@@ -40,11 +42,27 @@ interface Group {
   readonly x2: Float64Array;
   readonly y2: Float64Array;
   readonly area: Float64Array;
+  /** Group positions sorted by x1, the x1 values in that order, and the widest box's width: the sweep window. */
+  readonly byX: Int32Array;
+  readonly sortedX1: Float64Array;
+  readonly maxWidth: number;
 }
 
-/** Sorts candidates by score descending (Array.prototype.sort is stable, so ties keep input order) and groups them. */
+/** True when a candidate's score and corners are finite numbers; others cannot be ordered or placed. */
+function isFiniteCandidate(c: Candidate): boolean {
+  const b = c.box;
+  return Number.isFinite(c.score) && Number.isFinite(b.x1) && Number.isFinite(b.y1) && Number.isFinite(b.x2) && Number.isFinite(b.y2);
+}
+
+/**
+ * Drops non-finite candidates, sorts the rest by score descending (Array.prototype.sort is stable, so ties keep input
+ * order) and groups them by class.
+ */
 function groupByClass(cands: readonly Candidate[], classAware: boolean): Group[] {
-  const order = cands.map((_, i) => i);
+  const order: number[] = [];
+  cands.forEach((c, i) => {
+    if (isFiniteCandidate(c)) order.push(i);
+  });
   order.sort((a, b) => cands[b]!.score - cands[a]!.score);
   const byClass = new Map<number, number[]>();
   for (const i of order) {
@@ -55,24 +73,45 @@ function groupByClass(cands: readonly Candidate[], classAware: boolean): Group[]
   }
   return [...byClass.values()].map((ids) => {
     const n = ids.length;
-    const g: Group = {
-      order: ids,
-      x1: new Float64Array(n),
-      y1: new Float64Array(n),
-      x2: new Float64Array(n),
-      y2: new Float64Array(n),
-      area: new Float64Array(n),
-    };
+    const x1 = new Float64Array(n);
+    const y1 = new Float64Array(n);
+    const x2 = new Float64Array(n);
+    const y2 = new Float64Array(n);
+    const area = new Float64Array(n);
+    let maxWidth = 0;
     for (let k = 0; k < n; k++) {
       const b = cands[ids[k]!]!.box;
-      g.x1[k] = b.x1;
-      g.y1[k] = b.y1;
-      g.x2[k] = b.x2;
-      g.y2[k] = b.y2;
-      g.area[k] = Math.max(0, b.x2 - b.x1) * Math.max(0, b.y2 - b.y1);
+      x1[k] = b.x1;
+      y1[k] = b.y1;
+      x2[k] = b.x2;
+      y2[k] = b.y2;
+      area[k] = Math.max(0, b.x2 - b.x1) * Math.max(0, b.y2 - b.y1);
+      maxWidth = Math.max(maxWidth, b.x2 - b.x1);
     }
-    return g;
+    const byX = Int32Array.from(ids.keys()).sort((a, b) => x1[a]! - x1[b]!);
+    const sortedX1 = Float64Array.from(byX, (k) => x1[k]!);
+    return { order: ids, x1, y1, x2, y2, area, byX, sortedX1, maxWidth };
   });
+}
+
+/** First position in the ascending `xs` whose value is >= `v`. */
+function lowerBound(xs: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The range of `byX` positions that can overlap member `i`: a box overlapping it starts before its right edge and,
+ * being at most `maxWidth` wide, starts after its left edge minus `maxWidth`.
+ */
+function sweepWindow(g: Group, i: number): [number, number] {
+  return [lowerBound(g.sortedX1, g.x1[i]! - g.maxWidth), lowerBound(g.sortedX1, g.x2[i]!)];
 }
 
 /** Intersection area of group members `i` and `j` (0 when they do not overlap). */
@@ -91,7 +130,8 @@ function finish(kept: { index: number; cand: Candidate }[], max: number): Candid
 
 /**
  * Greedy non-maximum suppression: walks candidates by score (descending, stable) and drops every later candidate
- * whose IoU with a kept one is above `iouThreshold`. Returns kept candidates by score descending.
+ * whose IoU with a kept one is above `iouThreshold`. Returns kept candidates by score descending. Candidates with a
+ * non-finite score or corner (a broken model output) are dropped.
  */
 export function nms(cands: readonly Candidate[], iouThreshold: number, opts: NmsOptions = {}): Candidate[] {
   const classAware = opts.classAware ?? true;
@@ -107,8 +147,10 @@ export function nms(cands: readonly Candidate[], iouThreshold: number, opts: Nms
       if (removed[i]) continue;
       kept.push({ index: g.order[i]!, cand: cands[g.order[i]!]! });
       keptHere++;
-      for (let j = i + 1; j < n; j++) {
-        if (removed[j]) continue;
+      const [lo, hi] = sweepWindow(g, i);
+      for (let p = lo; p < hi; p++) {
+        const j = g.byX[p]!;
+        if (j <= i || removed[j]) continue;
         const inter = intersection(g, i, j);
         if (inter > 0 && inter / (g.area[i]! + g.area[j]! - inter) > iouThreshold) removed[j] = 1;
       }
@@ -146,8 +188,10 @@ export function mergeTileDetections(cands: readonly Candidate[], opts: TileMerge
       let uy1 = g.y1[i]!;
       let ux2 = g.x2[i]!;
       let uy2 = g.y2[i]!;
-      for (let j = i + 1; j < n; j++) {
-        if (removed[j]) continue;
+      const [lo, hi] = sweepWindow(g, i);
+      for (let p = lo; p < hi; p++) {
+        const j = g.byX[p]!;
+        if (j <= i || removed[j]) continue;
         const inter = intersection(g, i, j);
         if (inter <= 0) continue;
         const byIou = inter / (g.area[i]! + g.area[j]! - inter) > opts.iouThreshold;
