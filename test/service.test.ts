@@ -15,7 +15,8 @@ describe.each(DB_MODES)('service plumbing on %s', (mode) => {
     expect((await t.app.inject({ url: '/health/live' })).json()).toEqual({ status: 'ok' });
     const ready = await t.app.inject({ url: '/health/ready' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ok', checks: { database: { status: 'ok' }, storage: { status: 'ok' } } });
+    expect(ready.json()).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' }, storage: { status: 'ok' } }, degraded: [] });
+    expect(ready.json().models.yolox_nano).toMatchObject({ task: 'detect', state: 'ok' });
   });
 
   it('honours a well-formed X-Request-Id and makes one otherwise', async () => {

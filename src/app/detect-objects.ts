@@ -115,8 +115,11 @@ export async function detectObjects(deps: DetectObjectsDeps, data: Uint8Array, o
     const t0 = performance.now();
     const plane = 3 * spec.width * spec.height;
     const tensor = deps.tensors.take(plane * group.length);
-    const images = await Promise.all(group.map((p) => deps.decoder.letterbox(source, p.region, p.lb, spec.pad ?? 114)));
-    images.forEach((img, i) => writeChw(img, spec, tensor, i * plane));
+    const images = await Promise.all(group.map((p) => deps.decoder.resizeRgb(source, p.region, p.lb.width, p.lb.height)));
+    images.forEach((img, i) => {
+      const { lb } = group[i] as Pass;
+      writeChw(img, spec, tensor, i * plane, { width: lb.dstWidth, height: lb.dstHeight, x: lb.padX, y: lb.padY, pad: spec.pad ?? 114 });
+    });
     preprocessMs += performance.now() - t0;
     return tensor;
   };

@@ -3,7 +3,6 @@
  * or the real thing.
  */
 import type { GreyImage } from '../domain/blur.js';
-import type { Letterbox } from '../domain/geometry.js';
 import type { RgbImage } from '../domain/image-tensor.js';
 import type { MediaKind } from '../domain/media-kind.js';
 import type { MediaStatus } from '../domain/media-status.js';
@@ -110,9 +109,9 @@ export interface ImageDecoder {
   decodeRgb(data: Uint8Array): Promise<RgbImage>;
   /**
    * Scales `source` (encoded bytes, decoded in the same pass, or decoded pixels), or its `region`, to
-   * `lb.width` x `lb.height` and pads it to `lb.dstWidth` x `lb.dstHeight` with grey `pad` at `lb.padX`/`lb.padY`.
+   * `width` x `height` (ignoring the aspect ratio).
    */
-  letterbox(source: Uint8Array | RgbImage, region: PixelRegion | null, lb: Letterbox, pad: number): Promise<RgbImage>;
+  resizeRgb(source: Uint8Array | RgbImage, region: PixelRegion | null, width: number, height: number): Promise<RgbImage>;
 }
 
 /** A rectangle of an image in whole pixels. */

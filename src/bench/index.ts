@@ -1,5 +1,6 @@
 /** `npm run bench -- <name> [args]`: the project's benchmarks. Each prints its figures against a baseline. */
 import { benchBlur } from './blur.js';
+import { benchDetect } from './detect.js';
 import { benchUpload } from './upload.js';
 
 const [name, ...args] = process.argv.slice(2);
@@ -10,7 +11,10 @@ switch (name) {
   case 'blur':
     await benchBlur(args[0] ?? new URL('../../../shared/testdata/images/messi5.jpg', import.meta.url).pathname);
     break;
+  case 'detect':
+    await benchDetect(Number(args[0] ?? 8));
+    break;
   default:
-    console.error('usage: npm run bench -- upload [GiB] | blur [image]');
+    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds]');
     process.exitCode = 2;
 }

@@ -13,6 +13,14 @@ describe('writeChw', () => {
     expect([...out]).toEqual([0, 15, 0, 15, 0, 15]);
   });
 
+  it('draws a smaller image into a padded letterbox', () => {
+    const out = writeChw(img, { colour: 'rgb' }, new Float32Array(3 * 3 * 2), 0, { width: 3, height: 2, x: 1, y: 1, pad: 114 });
+    // Red plane: row 0 padding, row 1 = pad, 10, 40.
+    expect([...out.subarray(0, 6)]).toEqual([114, 114, 114, 114, 10, 40]);
+    expect([...out.subarray(12, 18)]).toEqual([114, 114, 114, 114, 30, 60]);
+    expect(() => writeChw(img, { colour: 'rgb' }, new Float32Array(18), 0, { width: 3, height: 2, x: 2, y: 0, pad: 0 })).toThrow(RangeError);
+  });
+
   it('writes into a batch slot and refuses a tensor too small', () => {
     const out = writeChw(img, { colour: 'rgb' }, new Float32Array(12), 6);
     expect([...out.subarray(6)]).toEqual([10, 40, 20, 50, 30, 60]);

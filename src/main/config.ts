@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import envSchema from 'env-schema';
@@ -27,6 +28,7 @@ export const ConfigSchema = Type.Object({
   ARGUS_BLUR_THRESHOLD: Type.Number({ exclusiveMinimum: 0, default: 100 }),
   ARGUS_MODELS_DIR: Type.Optional(Type.String({ minLength: 1 })),
   ARGUS_MODELS_PATH: Type.Optional(Type.String()),
+  ARGUS_INFERENCE_THREADS: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
   ARGUS_INTRA_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
   ARGUS_INTER_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1 }),
   ARGUS_WARMUP: Type.Boolean({ default: true }),
@@ -58,7 +60,9 @@ export interface Config {
   readonly modelsDir: string;
   /** The whole model search path: modelsDir, then ARGUS_MODELS_PATH (or ../shared/models in development). */
   readonly modelSearchPath: string[];
-  /** onnxruntime intra-op threads; 0 lets onnxruntime choose (one per core). */
+  /** Inference threads (one session per model each); defaults to one per core. */
+  readonly inferenceThreads: number;
+  /** onnxruntime intra-op threads per session; defaults to the cores left per inference thread (at least 1). */
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
   /** Load the default models and run each once at startup. */
@@ -95,6 +99,8 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     }
   }
   const origins = raw.ARGUS_CORS_ORIGINS.trim();
+  const cores = os.availableParallelism();
+  const inferenceThreads = raw.ARGUS_INFERENCE_THREADS || Math.min(cores, 4);
   const modelsDir = path.resolve(raw.ARGUS_MODELS_DIR ?? path.join(dataDir, 'models'));
   const extra = raw.ARGUS_MODELS_PATH !== undefined ? raw.ARGUS_MODELS_PATH.split(path.delimiter).filter(Boolean).map((d) => path.resolve(d)) : developmentModels();
   return {
@@ -116,7 +122,8 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     blurThreshold: raw.ARGUS_BLUR_THRESHOLD,
     modelsDir,
     modelSearchPath: [...new Set([modelsDir, ...extra])],
-    intraOpThreads: raw.ARGUS_INTRA_OP_THREADS,
+    inferenceThreads,
+    intraOpThreads: raw.ARGUS_INTRA_OP_THREADS || Math.max(1, Math.floor(cores / inferenceThreads)),
     interOpThreads: raw.ARGUS_INTER_OP_THREADS,
     warmup: raw.ARGUS_WARMUP,
     shutdownTimeoutMs: raw.ARGUS_SHUTDOWN_TIMEOUT_MS,

@@ -67,7 +67,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     if (!isUsable(m.state)) logger.warn({ model: m.manifest.id, state: m.state, detail: m.detail }, 'model unavailable: endpoints that need it answer 503');
   }
   const metrics = new Registry();
-  const engine = new OnnxEngine({ intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads, metrics });
+  const engine = new OnnxEngine({ threads: config.inferenceThreads, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads, metrics });
 
   const deps: AppDeps = {
     logger,

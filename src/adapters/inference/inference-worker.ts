@@ -43,6 +43,8 @@ function session(task: RunTask): Promise<ort.InferenceSession> {
       executionMode: 'sequential',
       // Warnings about how a third-party export was converted are not the operator's to fix.
       logSeverityLevel: 3,
+      // Spinning idle pool threads would take the cores that decode the next images.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
     // A failed load is not cached: the next request tries again (the file may have been fixed).
     s.catch(() => sessions.delete(key));

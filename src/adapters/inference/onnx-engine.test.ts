@@ -12,7 +12,7 @@ const DIMS = [1, 3, 416, 416];
 
 describe('OnnxEngine', () => {
   const metrics = new Registry();
-  const engine = new OnnxEngine({ intraOpThreads: 0, interOpThreads: 1, metrics });
+  const engine = new OnnxEngine({ threads: 1, intraOpThreads: 0, interOpThreads: 1, metrics });
   afterAll(() => engine.close());
 
   it('runs the real model and hands the input buffer back', async () => {

@@ -2,7 +2,6 @@ import sharp, { type Sharp } from 'sharp';
 import type { ImageDecoder, ImageInfo, PixelRegion } from '../../app/ports.js';
 import { rgbToGrey, type GreyImage } from '../../domain/blur.js';
 import { AppError } from '../../domain/errors.js';
-import type { Letterbox } from '../../domain/geometry.js';
 import type { RgbImage } from '../../domain/image-tensor.js';
 
 /** Decodes images with sharp (libvips), EXIF orientation applied, truncated files refused. */
@@ -53,17 +52,12 @@ export class SharpImageDecoder implements ImageDecoder {
     }
   }
 
-  async letterbox(source: Uint8Array | RgbImage, region: PixelRegion | null, lb: Letterbox, pad: number): Promise<RgbImage> {
+  async resizeRgb(source: Uint8Array | RgbImage, region: PixelRegion | null, width: number, height: number): Promise<RgbImage> {
     const encoded = source instanceof Uint8Array;
     let pipeline = encoded ? this.open(source) : sharp(source.data, { raw: { width: source.width, height: source.height, channels: 3 } });
     if (region) pipeline = pipeline.extract(region);
     // Bilinear, as the detectors' own pre-processing (cv2.resize) does; libvips shrinks JPEGs on load here.
-    pipeline = pipeline.resize(lb.width, lb.height, { fit: 'fill', kernel: 'linear' });
-    const right = lb.dstWidth - lb.width - lb.padX;
-    const bottom = lb.dstHeight - lb.height - lb.padY;
-    if (lb.padX || lb.padY || right || bottom) {
-      pipeline = pipeline.extend({ left: lb.padX, top: lb.padY, right, bottom, background: { r: pad, g: pad, b: pad } });
-    }
+    pipeline = pipeline.resize(width, height, { fit: 'fill', kernel: 'linear' });
     try {
       const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
       if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);

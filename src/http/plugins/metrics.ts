@@ -7,16 +7,21 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 
 /** Registers the metrics hooks and route; returns the registry so other parts can add their own metrics. */
 export function httpMetrics(app: FastifyInstance, registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
+  // Several apps may share one registry (tests build more than one over the same services): register once.
+  if (!registry.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status_code'] as const;
-  const requests = new Counter({ name: 'argus_http_requests_total', help: 'HTTP requests', labelNames, registers: [registry] });
-  const duration = new Histogram({
-    name: 'argus_http_request_duration_seconds',
-    help: 'HTTP request latency',
-    labelNames,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
+  const requests =
+    (registry.getSingleMetric('argus_http_requests_total') as Counter<(typeof labelNames)[number]> | undefined) ??
+    new Counter({ name: 'argus_http_requests_total', help: 'HTTP requests', labelNames, registers: [registry] });
+  const duration =
+    (registry.getSingleMetric('argus_http_request_duration_seconds') as Histogram<(typeof labelNames)[number]> | undefined) ??
+    new Histogram({
+      name: 'argus_http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
 
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, not the URL, keeps label cardinality bounded; unmatched URLs share one label.
