@@ -13,7 +13,7 @@ import pino from 'pino';
 import { createApiKey } from '../src/app/api-keys.js';
 import { buildApp, type AppDeps } from '../src/http/app.js';
 import { loadConfig, type Config } from '../src/main/config.js';
-import { createServices } from '../src/main/services.js';
+import { createServices, type Services } from '../src/main/services.js';
 import type { Database } from '../src/adapters/db/database.js';
 
 /** The repository's root, and ../shared beside it. */
@@ -60,6 +60,7 @@ export async function freshPostgres(): Promise<{ url: string; drop: () => Promis
 export interface TestApp {
   app: FastifyInstance;
   deps: AppDeps;
+  services: Services;
   database: Database;
   config: Config;
   dir: string;
@@ -69,19 +70,21 @@ export interface TestApp {
 }
 
 /** Starts a real app (not listening) on the given database mode with media in a fresh temp dir. */
-export async function startTestApp(mode: 'pglite' | 'postgres', env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(mode: 'pglite' | 'postgres', env: Record<string, string> = {}, opts: { runner?: boolean } = {}): Promise<TestApp> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'argus-test-'));
   const pgdb = mode === 'postgres' ? await freshPostgres() : null;
   const config = loadConfig({ ARGUS_DATA_DIR: dir, ARGUS_RATE_LIMIT_PER_MINUTE: '0', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const services = await createServices(config, logger);
   const { database, deps } = services;
+  if (opts.runner !== false) await services.runner.start();
   const app = await buildApp(deps);
   await app.ready();
   const keys = new Map<string, string>();
   return {
     app,
     deps,
+    services,
     database,
     config,
     dir,

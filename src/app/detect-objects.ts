@@ -84,10 +84,29 @@ export function classFilter(labels: readonly string[], classes: readonly string[
 /** Detects objects in an encoded image. */
 export async function detectObjects(deps: DetectObjectsDeps, data: Uint8Array, opts: DetectOptions): Promise<DetectionReport> {
   const started = performance.now();
-  const { model, decode, labels } = await requireDetector(deps.models, opts.model);
-  const wanted = classFilter(labels, opts.classes);
+  const detector = await requireDetector(deps.models, opts.model);
   const info = await checkImage(data, deps.sniffer, deps.decoder, deps.limits);
-  const { width, height } = info;
+  return detectIn(deps, detector, data, info.width, info.height, opts, started);
+}
+
+/** Detects objects in decoded pixels (a video frame): no format checks, no decoding. */
+export async function detectInPixels(deps: DetectObjectsDeps, image: RgbImage, opts: DetectOptions): Promise<DetectionReport> {
+  const started = performance.now();
+  const detector = await requireDetector(deps.models, opts.model);
+  return detectIn(deps, detector, image, image.width, image.height, opts, started);
+}
+
+async function detectIn(
+  deps: DetectObjectsDeps,
+  detector: Awaited<ReturnType<typeof requireDetector>>,
+  data: Uint8Array | RgbImage,
+  width: number,
+  height: number,
+  opts: DetectOptions,
+  started: number,
+): Promise<DetectionReport> {
+  const { model, decode, labels } = detector;
+  const wanted = classFilter(labels, opts.classes);
   const spec = model.manifest.input;
   const align = spec.resize === 'stretch' ? 'stretch' : spec.resize === 'letterbox-centre' ? 'centre' : 'top-left';
 
@@ -102,7 +121,7 @@ export async function detectObjects(deps: DetectObjectsDeps, data: Uint8Array, o
 
   // Decode once: a single pass reads straight from the file (libvips shrinks JPEGs while decoding); tiles
   // share one decoded copy.
-  const source: Uint8Array | RgbImage = passes.length > 1 ? await deps.decoder.decodeRgb(data) : data;
+  const source: Uint8Array | RgbImage = passes.length > 1 && data instanceof Uint8Array ? await deps.decoder.decodeRgb(data) : data;
   const batch = spec.dynamicBatch ? Math.max(1, opts.batchSize) : 1;
   const groups: Pass[][] = [];
   for (let i = 0; i < passes.length; i += batch) groups.push(passes.slice(i, i + batch));

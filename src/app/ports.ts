@@ -8,7 +8,8 @@ import type { MediaKind } from '../domain/media-kind.js';
 import type { MediaStatus } from '../domain/media-status.js';
 import type { OutputTensor } from '../domain/detection/detection.js';
 import type { ModelManifest, ModelStatus, ModelTask } from '../domain/model-manifest.js';
-import type { AiSettingsPatch } from '../domain/ai-settings.js';
+import type { AiSettings, AiSettingsPatch } from '../domain/ai-settings.js';
+import type { JobEvent, JobInput, JobKind, JobStatus, JobTask } from '../domain/job.js';
 
 /** Who a request acts as. Every stored thing belongs to exactly one owner. */
 export interface Principal {
@@ -71,6 +72,8 @@ export interface BlobStore {
   commit(partial: PartialBlob, kind: MediaKind, name: string): Promise<{ path: string; existed: boolean }>;
   /** Removes a partial file. */
   discard(partial: PartialBlob): Promise<void>;
+  /** Reads a whole stored file (images for analysis; bounded by the image size limit). */
+  read(path: string): Promise<Buffer>;
   /** Removes a stored file; a missing file is not an error. */
   remove(path: string): Promise<void>;
   /** Throws unless every media directory accepts writes. */
@@ -214,4 +217,73 @@ export interface AnalysisRecord {
 export interface AnalysisRepository {
   save(record: AnalysisRecord): Promise<void>;
   find(ownerId: string, mediaId: string, task: AnalysisRecord['task']): Promise<AnalysisRecord | null>;
+}
+
+/** A job as stored. */
+export interface JobRecord {
+  readonly id: string;
+  readonly ownerId: string;
+  readonly kind: JobKind;
+  readonly inputs: JobInput[];
+  readonly tasks: JobTask[];
+  readonly settings: AiSettings;
+  readonly status: JobStatus;
+  readonly progress: { done: number; total: number };
+  /** Per-item results of image and batch jobs, by input index (null until done). */
+  readonly items: (Record<string, unknown> | null)[];
+  readonly result: Record<string, unknown> | null;
+  readonly error: string | null;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly callbackUrl: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+}
+
+/** What a running job may change about itself. */
+export type JobPatch = Partial<Pick<JobRecord, 'status' | 'progress' | 'items' | 'result' | 'error' | 'finishedAt'>>;
+
+/** Persistence of jobs and their events. */
+export interface JobRepository {
+  insert(job: JobRecord): Promise<void>;
+  /** One owner's job (another owner's is invisible). */
+  find(ownerId: string, id: string): Promise<JobRecord | null>;
+  get(id: string): Promise<JobRecord | null>;
+  list(ownerId: string, query: { status?: JobStatus; limit: number; offset: number }): Promise<{ items: JobRecord[]; total: number }>;
+  /** Takes the oldest queued job: marks it running and counts the attempt. Null when none is queued. */
+  claimNext(at: Date): Promise<JobRecord | null>;
+  /**
+   * After a restart: jobs left running by a process that died go back to the queue, or fail once they have used
+   * all their attempts. Returns how many were requeued and failed.
+   */
+  recover(at: Date): Promise<{ requeued: number; failed: number }>;
+  /** Updates a job that is still running; false if it was cancelled (or finished) meanwhile. */
+  update(id: string, patch: JobPatch, at: Date): Promise<boolean>;
+  /** Puts a running job back in the queue without counting the attempt (graceful shutdown). */
+  release(id: string, at: Date): Promise<void>;
+  /** Cancels a queued or running job; returns the job after the change, or null if it does not exist. */
+  cancel(ownerId: string, id: string, at: Date): Promise<JobRecord | null>;
+  appendEvent(jobId: string, type: JobEvent['type'], data: Record<string, unknown>, at: Date): Promise<JobEvent>;
+  events(jobId: string, afterSeq: number): Promise<JobEvent[]>;
+}
+
+/** Live job events across the process (or, scaled out, across processes). */
+export interface JobEventBus {
+  publish(jobId: string, event: JobEvent): void;
+  /** Calls `listener` for each new event of the job; returns the unsubscribe function. */
+  subscribe(jobId: string, listener: (event: JobEvent) => void): () => void;
+}
+
+/** The queue as the API sees it: durable state is in the repository; this wakes whoever runs jobs. */
+export interface JobQueue {
+  notify(): void;
+  /** Stops a running job of this process (after its owner cancelled it); no-op elsewhere. */
+  interrupt(jobId: string): void;
+}
+
+/** Fetches a user-named URL for analysis (with the SSRF guard and size and time limits). */
+export interface UrlSource {
+  get(url: string, signal?: AbortSignal): Promise<{ status: number; contentType: string | null; body: AsyncIterable<Uint8Array> }>;
 }

@@ -22,6 +22,9 @@ import type {
   ContentSniffer,
   ImageDecoder,
   InferenceEngine,
+  JobEventBus,
+  JobQueue,
+  JobRepository,
   MediaRepository,
   ModelCatalog,
 } from '../app/ports.js';
@@ -35,6 +38,7 @@ import { genReqId, requestIdHeader } from './plugins/request-id.js';
 import { aiSettingsRoutes } from './routes/ai-settings.js';
 import { blurRoutes } from './routes/blur.js';
 import { detectRoutes } from './routes/detect.js';
+import { jobRoutes } from './routes/jobs.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { mediaRoutes } from './routes/media.js';
@@ -53,6 +57,11 @@ export interface AppDeps {
   readonly tensors: TensorPool;
   readonly aiSettings: AiSettingsRepository;
   readonly analyses: AnalysisRepository;
+  readonly jobs: JobRepository;
+  readonly bus: JobEventBus;
+  readonly queue: JobQueue;
+  /** Refuses a malformed user-supplied URL (422) before it is queued. */
+  readonly checkUrl: (url: string) => void;
   /** Null turns authentication off (every request acts as the default owner). */
   readonly auth: Authenticator | null;
   readonly readiness: readonly ReadinessCheck[];
@@ -61,6 +70,8 @@ export interface AppDeps {
     readonly maxUploadBytes: number;
     readonly maxImageBytes: number;
     readonly imageLimits: ImageLimits;
+    readonly maxBatchFiles: number;
+    readonly jobMaxAttempts: number;
     /** Deployment-wide defaults of every user's AI settings. */
     readonly aiDefaults: AiSettings;
     readonly corsOrigins: string[] | '*';
@@ -132,6 +143,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const settingsDeps = { settings: deps.aiSettings, defaults: s.aiDefaults };
       await api.register(blurRoutes, { sniffer: deps.sniffer, decoder: deps.decoder, limits: s.imageLimits, maxImageBytes, ...settingsDeps });
       await api.register(detectRoutes, { ...deps, limits: s.imageLimits, maxImageBytes, ...settingsDeps });
+      await api.register(jobRoutes, {
+        ...deps,
+        ...settingsDeps,
+        maxUploadBytes: s.maxUploadBytes,
+        maxBatchFiles: s.maxBatchFiles,
+        maxAttempts: s.jobMaxAttempts,
+      });
       await api.register(aiSettingsRoutes, { ...settingsDeps, models: deps.models, clock: deps.clock });
       await api.register(keyRoutes, { keys: deps.keys, clock: deps.clock });
     },

@@ -32,6 +32,12 @@ export const ConfigSchema = Type.Object({
   ARGUS_INTRA_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
   ARGUS_INTER_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1 }),
   ARGUS_WARMUP: Type.Boolean({ default: true }),
+  ARGUS_JOB_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  ARGUS_JOB_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+  ARGUS_MAX_BATCH_FILES: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
+  ARGUS_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false }),
+  ARGUS_FETCH_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 120_000 }),
+  ARGUS_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   ARGUS_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   ARGUS_TRUST_PROXY: Type.Boolean({ default: false }),
 });
@@ -67,6 +73,13 @@ export interface Config {
   readonly interOpThreads: number;
   /** Load the default models and run each once at startup. */
   readonly warmup: boolean;
+  readonly jobConcurrency: number;
+  readonly jobMaxAttempts: number;
+  readonly maxBatchFiles: number;
+  /** Let video_url/image_url, callbacks and webhooks reach private and loopback addresses. */
+  readonly allowPrivateUrls: boolean;
+  readonly fetchTimeoutMs: number;
+  readonly webhookTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly trustProxy: boolean;
 }
@@ -126,6 +139,12 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     intraOpThreads: raw.ARGUS_INTRA_OP_THREADS || Math.max(1, Math.floor(cores / inferenceThreads)),
     interOpThreads: raw.ARGUS_INTER_OP_THREADS,
     warmup: raw.ARGUS_WARMUP,
+    jobConcurrency: raw.ARGUS_JOB_CONCURRENCY,
+    jobMaxAttempts: raw.ARGUS_JOB_MAX_ATTEMPTS,
+    maxBatchFiles: raw.ARGUS_MAX_BATCH_FILES,
+    allowPrivateUrls: raw.ARGUS_ALLOW_PRIVATE_URLS,
+    fetchTimeoutMs: raw.ARGUS_FETCH_TIMEOUT_MS,
+    webhookTimeoutMs: raw.ARGUS_WEBHOOK_TIMEOUT_MS,
     shutdownTimeoutMs: raw.ARGUS_SHUTDOWN_TIMEOUT_MS,
     trustProxy: raw.ARGUS_TRUST_PROXY,
   };

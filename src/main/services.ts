@@ -14,6 +14,11 @@ import { FileModelRegistry } from '../adapters/models/model-registry.js';
 import { defaultAiSettings } from '../domain/ai-settings.js';
 import { isUsable } from '../domain/model-manifest.js';
 import { Registry } from 'prom-client';
+import { SqlJobRepository } from '../adapters/db/job-repository.js';
+import { EmbeddedJobRunner } from '../adapters/queue/embedded-runner.js';
+import { MemoryEventBus } from '../adapters/queue/memory-event-bus.js';
+import { runAnalysisJob } from '../workers/analysis-job.js';
+import { parseUserUrl } from '../domain/user-url.js';
 import { JoseTokenVerifier } from '../adapters/auth/jwt-verifier.js';
 import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
 import { openDatabase, type Database } from '../adapters/db/database.js';
@@ -33,6 +38,8 @@ export interface Services {
   readonly database: Database;
   readonly models: FileModelRegistry;
   readonly deps: AppDeps;
+  /** The embedded job runner (started by the API process, or a worker). */
+  readonly runner: EmbeddedJobRunner;
   /** Loads each default model that is present and runs it once; a missing one is logged, not fatal. */
   warmUp(): Promise<void>;
   /** Stops the inference thread and closes the database. */
@@ -69,19 +76,41 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const metrics = new Registry();
   const engine = new OnnxEngine({ threads: config.inferenceThreads, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads, metrics });
 
+  const jobs = new SqlJobRepository(database.db);
+  const bus = new MemoryEventBus();
+  const media = new SqlMediaRepository(database.db);
+  const sniffer = new FileTypeSniffer();
+  const decoder = new SharpImageDecoder(config.maxPixels);
+  const tensors = new TensorPool();
+  const analyses = new SqlAnalysisRepository(database.db);
+  const imageLimits = { maxPixels: config.maxPixels, minSide: 32 };
+  const runner: EmbeddedJobRunner = new EmbeddedJobRunner({
+    jobs,
+    clock,
+    logger,
+    concurrency: config.jobConcurrency,
+    pollMs: 2000,
+    handler: (job, signal) =>
+      runAnalysisJob({ jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits }, job, signal),
+  });
+
   const deps: AppDeps = {
     logger,
-    media: new SqlMediaRepository(database.db),
+    media,
     blobs,
     keys,
-    sniffer: new FileTypeSniffer(),
-    decoder: new SharpImageDecoder(config.maxPixels),
+    sniffer,
+    decoder,
     clock,
     models,
     engine,
-    tensors: new TensorPool(),
+    tensors,
     aiSettings: new SqlAiSettingsRepository(database.db),
-    analyses: new SqlAnalysisRepository(database.db),
+    analyses,
+    jobs,
+    bus,
+    queue: runner,
+    checkUrl: (url) => void parseUserUrl(url),
     metrics,
     auth,
     readiness: [
@@ -91,7 +120,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     settings: {
       maxUploadBytes: config.maxUploadBytes,
       maxImageBytes: config.maxImageBytes,
-      imageLimits: { maxPixels: config.maxPixels, minSide: 32 },
+      imageLimits,
+      maxBatchFiles: config.maxBatchFiles,
+      jobMaxAttempts: config.jobMaxAttempts,
       aiDefaults: defaultAiSettings({ blur_threshold: config.blurThreshold }),
       corsOrigins: config.corsOrigins,
       rateLimitPerMinute: config.rateLimitPerMinute,
@@ -110,8 +141,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     }
   };
   const close = async (): Promise<void> => {
+    await runner.stop();
     await engine.close();
     await database.close();
   };
-  return { database, models, deps, warmUp, close };
+  return { database, models, deps, runner, warmUp, close };
 }

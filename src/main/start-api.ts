@@ -22,6 +22,8 @@ export async function startApi(config: Config): Promise<FastifyInstance> {
   const services = await createServices(config, logger);
   const { deps } = services;
   if (config.warmup) await services.warmUp();
+  // Jobs queued before a restart (or left running by a process that died) resume now.
+  await services.runner.start();
 
   if (config.auth) {
     const admin = await ensureAdminKey({ keys: deps.keys, clock: deps.clock });

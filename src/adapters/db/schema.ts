@@ -1,5 +1,5 @@
 /** The database schema, shared by PGlite and PostgreSQL. `npm run db:generate` turns changes into a migration. */
-import { bigint, foreignKey, index, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, foreignKey, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
@@ -64,4 +64,46 @@ export const mediaAnalyses = pgTable(
     primaryKey({ columns: [t.ownerId, t.mediaId, t.task] }),
     foreignKey({ columns: [t.ownerId, t.mediaId], foreignColumns: [media.ownerId, media.id] }).onDelete('cascade'),
   ],
+);
+
+/** Durable analysis jobs; the embedded runner's queue is this table. */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    kind: text('kind', { enum: ['image', 'batch', 'video'] }).notNull(),
+    inputs: jsonb('inputs').$type<unknown[]>().notNull(),
+    tasks: jsonb('tasks').$type<string[]>().notNull(),
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }).notNull(),
+    progressDone: integer('progress_done').notNull().default(0),
+    progressTotal: integer('progress_total').notNull().default(0),
+    items: jsonb('items').$type<unknown[]>().notNull(),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    error: text('error'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    callbackUrl: text('callback_url'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('jobs_owner_created_idx').on(t.ownerId, t.createdAt), index('jobs_status_created_idx').on(t.status, t.createdAt)],
+);
+
+/** Every event of a job, in order, so SSE clients can replay and resume with Last-Event-ID. */
+export const jobEvents = pgTable(
+  'job_events',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    jobId: text('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('job_events_job_seq_idx').on(t.jobId, t.seq)],
 );

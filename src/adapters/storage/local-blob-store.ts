@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, link, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -58,6 +58,10 @@ export class LocalBlobStore implements BlobStore {
 
   async discard(partial: PartialBlob): Promise<void> {
     await rm(partial.path, { force: true });
+  }
+
+  async read(file: string): Promise<Buffer> {
+    return readFile(file);
   }
 
   async remove(file: string): Promise<void> {

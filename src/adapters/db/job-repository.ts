@@ -1,0 +1,159 @@
+import { and, asc, count, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import type { JobPatch, JobRecord, JobRepository } from '../../app/ports.js';
+import type { AiSettings } from '../../domain/ai-settings.js';
+import type { JobEvent, JobInput, JobStatus, JobTask } from '../../domain/job.js';
+import type { Db } from './database.js';
+import { jobEvents, jobs } from './schema.js';
+
+type Row = typeof jobs.$inferSelect;
+
+function toRecord(row: Row): JobRecord {
+  return {
+    id: row.id,
+    ownerId: row.ownerId,
+    kind: row.kind,
+    inputs: row.inputs as JobInput[],
+    tasks: row.tasks as JobTask[],
+    settings: row.settings as unknown as AiSettings,
+    status: row.status,
+    progress: { done: row.progressDone, total: row.progressTotal },
+    items: row.items as (Record<string, unknown> | null)[],
+    result: row.result ?? null,
+    error: row.error,
+    attempts: row.attempts,
+    maxAttempts: row.maxAttempts,
+    callbackUrl: row.callbackUrl,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+const LIVE: JobStatus[] = ['queued', 'running'];
+
+/** Jobs and job events in PostgreSQL or PGlite. */
+export class SqlJobRepository implements JobRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(job: JobRecord): Promise<void> {
+    await this.db.insert(jobs).values({
+      id: job.id,
+      ownerId: job.ownerId,
+      kind: job.kind,
+      inputs: job.inputs,
+      tasks: job.tasks,
+      settings: job.settings,
+      status: job.status,
+      progressDone: job.progress.done,
+      progressTotal: job.progress.total,
+      items: job.items,
+      result: job.result,
+      error: job.error,
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      callbackUrl: job.callbackUrl,
+      createdAt: job.createdAt,
+      updatedAt: job.updatedAt,
+      startedAt: job.startedAt,
+      finishedAt: job.finishedAt,
+    });
+  }
+
+  async find(ownerId: string, id: string): Promise<JobRecord | null> {
+    const rows = await this.db.select().from(jobs).where(and(eq(jobs.ownerId, ownerId), eq(jobs.id, id))).limit(1);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    const rows = await this.db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async list(ownerId: string, query: { status?: JobStatus; limit: number; offset: number }): Promise<{ items: JobRecord[]; total: number }> {
+    const filters: SQL[] = [eq(jobs.ownerId, ownerId)];
+    if (query.status) filters.push(eq(jobs.status, query.status));
+    const where = and(...filters);
+    const [rows, totals] = await Promise.all([
+      this.db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt), jobs.id).limit(query.limit).offset(query.offset),
+      this.db.select({ n: count() }).from(jobs).where(where),
+    ]);
+    return { items: rows.map(toRecord), total: Number(totals[0]?.n ?? 0) };
+  }
+
+  async claimNext(at: Date): Promise<JobRecord | null> {
+    // SKIP LOCKED lets several runners (or worker processes) claim different jobs at once.
+    const next = this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(eq(jobs.status, 'queued'))
+      .orderBy(asc(jobs.createdAt), asc(jobs.id))
+      .limit(1)
+      .for('update', { skipLocked: true });
+    const rows = await this.db
+      .update(jobs)
+      .set({ status: 'running', attempts: sql`${jobs.attempts} + 1`, startedAt: sql`coalesce(${jobs.startedAt}, ${at})`, updatedAt: at })
+      .where(inArray(jobs.id, next))
+      .returning();
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async recover(at: Date): Promise<{ requeued: number; failed: number }> {
+    const failed = await this.db
+      .update(jobs)
+      .set({
+        status: 'failed',
+        error: sql`'the worker stopped ' || ${jobs.attempts} || ' time(s) while running this job; giving up'`,
+        finishedAt: at,
+        updatedAt: at,
+      })
+      .where(and(eq(jobs.status, 'running'), sql`${jobs.attempts} >= ${jobs.maxAttempts}`))
+      .returning({ id: jobs.id });
+    const requeued = await this.db.update(jobs).set({ status: 'queued', updatedAt: at }).where(eq(jobs.status, 'running')).returning({ id: jobs.id });
+    return { requeued: requeued.length, failed: failed.length };
+  }
+
+  async update(id: string, patch: JobPatch, at: Date): Promise<boolean> {
+    const set: Partial<typeof jobs.$inferInsert> = { updatedAt: at };
+    if (patch.status) set.status = patch.status;
+    if (patch.progress) {
+      set.progressDone = patch.progress.done;
+      set.progressTotal = patch.progress.total;
+    }
+    if (patch.items) set.items = patch.items;
+    if (patch.result !== undefined) set.result = patch.result;
+    if (patch.error !== undefined) set.error = patch.error;
+    if (patch.finishedAt !== undefined) set.finishedAt = patch.finishedAt;
+    const rows = await this.db.update(jobs).set(set).where(and(eq(jobs.id, id), eq(jobs.status, 'running'))).returning({ id: jobs.id });
+    return rows.length > 0;
+  }
+
+  async release(id: string, at: Date): Promise<void> {
+    await this.db
+      .update(jobs)
+      .set({ status: 'queued', attempts: sql`greatest(${jobs.attempts} - 1, 0)`, updatedAt: at })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'running')));
+  }
+
+  async cancel(ownerId: string, id: string, at: Date): Promise<JobRecord | null> {
+    await this.db
+      .update(jobs)
+      .set({ status: 'cancelled', error: 'cancelled', finishedAt: at, updatedAt: at })
+      .where(and(eq(jobs.ownerId, ownerId), eq(jobs.id, id), inArray(jobs.status, LIVE)));
+    return this.find(ownerId, id);
+  }
+
+  async appendEvent(jobId: string, type: JobEvent['type'], data: Record<string, unknown>, at: Date): Promise<JobEvent> {
+    const rows = await this.db.insert(jobEvents).values({ jobId, type, data, createdAt: at }).returning({ seq: jobEvents.seq });
+    return { seq: Number(rows[0]?.seq), type, data };
+  }
+
+  async events(jobId: string, afterSeq: number): Promise<JobEvent[]> {
+    const rows = await this.db
+      .select()
+      .from(jobEvents)
+      .where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.seq, afterSeq)))
+      .orderBy(asc(jobEvents.seq));
+    return rows.map((r) => ({ seq: Number(r.seq), type: r.type as JobEvent['type'], data: r.data }));
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The embedded queue: an in-process runner whose state lives in the jobs table. It claims queued jobs (oldest
+ * first) up to its concurrency, runs them through the handler, and on start puts back jobs a dead process left
+ * running — or fails them once they have used all their attempts. A BullMQ adapter replaces it in scale-out mode
+ * behind the same JobQueue port.
+ */
+import type { Logger } from 'pino';
+import type { Clock, JobQueue, JobRecord, JobRepository } from '../../app/ports.js';
+
+/** Runner options. */
+export interface EmbeddedRunnerOptions {
+  readonly jobs: JobRepository;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Runs one job to its end; throws when interrupted by the signal (the job goes back to the queue). */
+  readonly handler: (job: JobRecord, signal: AbortSignal) => Promise<void>;
+  readonly concurrency: number;
+  /** How often to look for work nobody announced (e.g. jobs queued by another process). */
+  readonly pollMs: number;
+}
+
+/** Runs jobs in this process. */
+export class EmbeddedJobRunner implements JobQueue {
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private pumping = false;
+  private again = false;
+
+  constructor(private readonly opts: EmbeddedRunnerOptions) {}
+
+  /** Recovers jobs left running by a previous process, then starts taking work. */
+  async start(): Promise<void> {
+    const recovered = await this.opts.jobs.recover(this.opts.clock.now());
+    if (recovered.requeued || recovered.failed) this.opts.logger.warn(recovered, 'recovered jobs left running by a previous process');
+    this.stopped = false;
+    this.timer = setInterval(() => this.notify(), this.opts.pollMs);
+    this.timer.unref();
+    this.notify();
+  }
+
+  notify(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pump().finally(() => {
+      this.pumping = false;
+      if (this.again) {
+        this.again = false;
+        this.notify();
+      }
+    });
+  }
+
+  /** Stops taking work, interrupts running jobs and puts them back in the queue for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const r of this.running.values()) r.abort.abort();
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  /** Interrupts a running job (cancelled by its owner). */
+  interrupt(jobId: string): void {
+    this.running.get(jobId)?.abort.abort();
+  }
+
+  private async pump(): Promise<void> {
+    while (!this.stopped && this.running.size < this.opts.concurrency) {
+      let job: JobRecord | null;
+      try {
+        job = await this.opts.jobs.claimNext(this.opts.clock.now());
+      } catch (err) {
+        this.opts.logger.error({ err }, 'could not claim a job');
+        return;
+      }
+      if (!job) return;
+      this.launch(job);
+    }
+  }
+
+  private launch(job: JobRecord): void {
+    const abort = new AbortController();
+    const log = this.opts.logger.child({ job_id: job.id });
+    const done = (async () => {
+      log.info({ kind: job.kind, attempt: job.attempts }, 'job started');
+      try {
+        await this.opts.handler(job, abort.signal);
+        log.info('job finished');
+      } catch (err) {
+        if (abort.signal.aborted && this.stopped) {
+          await this.opts.jobs.release(job.id, this.opts.clock.now());
+          log.info('job interrupted by shutdown; back in the queue');
+        } else if (abort.signal.aborted) {
+          log.info('job cancelled');
+        } else {
+          // The handler records every expected failure itself; this is a crash of the handler.
+          log.error({ err }, 'job handler crashed');
+          const at = this.opts.clock.now();
+          const last = job.attempts >= job.maxAttempts;
+          await (last
+            ? this.opts.jobs.update(job.id, { status: 'failed', error: `failed ${job.attempts} time(s): ${err instanceof Error ? err.message : String(err)}`, finishedAt: at }, at)
+            : this.opts.jobs.update(job.id, { status: 'queued' }, at));
+        }
+      } finally {
+        this.running.delete(job.id);
+        this.notify();
+      }
+    })();
+    this.running.set(job.id, { abort, done });
+  }
+}

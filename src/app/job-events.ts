@@ -1,0 +1,17 @@
+/** Recording a job event: stored first (for replay and Last-Event-ID), then published to live listeners. */
+import type { JobEvent } from '../domain/job.js';
+import type { Clock, JobEventBus, JobRepository } from './ports.js';
+
+/** Dependencies of event emission. */
+export interface JobEventDeps {
+  readonly jobs: JobRepository;
+  readonly bus: JobEventBus;
+  readonly clock: Clock;
+}
+
+/** Stores and publishes one event of a job. */
+export async function emitJobEvent(deps: JobEventDeps, jobId: string, type: JobEvent['type'], data: Record<string, unknown>): Promise<JobEvent> {
+  const event = await deps.jobs.appendEvent(jobId, type, data, deps.clock.now());
+  deps.bus.publish(jobId, event);
+  return event;
+}

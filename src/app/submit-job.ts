@@ -1,0 +1,63 @@
+/**
+ * Accepting a job: validated, snapshotted with the caller's effective settings (plus any overrides), stored as
+ * queued, and only then acknowledged — so an accepted job survives any restart.
+ */
+import { randomUUID } from 'node:crypto';
+import { applySettings, parseAiSettingsPatch } from '../domain/ai-settings.js';
+import { AppError } from '../domain/errors.js';
+import type { JobInput, JobKind, JobTask } from '../domain/job.js';
+import { effectiveSettings } from './ai-settings.js';
+import { emitJobEvent, type JobEventDeps } from './job-events.js';
+import type { AiSettingsRepository, JobQueue, JobRecord } from './ports.js';
+import type { AiSettings } from '../domain/ai-settings.js';
+
+/** Dependencies of job submission. */
+export interface SubmitJobDeps extends JobEventDeps {
+  readonly settings: AiSettingsRepository;
+  readonly defaults: AiSettings;
+  readonly queue: JobQueue;
+  readonly maxAttempts: number;
+}
+
+/** What a client asks for. */
+export interface JobRequest {
+  readonly ownerId: string;
+  readonly kind: JobKind;
+  readonly inputs: JobInput[];
+  readonly tasks: JobTask[];
+  /** Settings for this job only, in any casing. */
+  readonly settings?: unknown;
+  readonly callbackUrl?: string | undefined;
+}
+
+/** Stores a new queued job and wakes the runner. */
+export async function submitJob(deps: SubmitJobDeps, request: JobRequest): Promise<JobRecord> {
+  if (request.inputs.length === 0) throw new AppError('VALIDATION_ERROR', 'nothing to analyse');
+  const overrides = request.settings === undefined ? {} : parseAiSettingsPatch(request.settings);
+  const settings = applySettings(await effectiveSettings(deps, request.ownerId), overrides);
+  const now = deps.clock.now();
+  const job: JobRecord = {
+    id: randomUUID(),
+    ownerId: request.ownerId,
+    kind: request.kind,
+    inputs: request.inputs,
+    tasks: request.tasks,
+    settings,
+    status: 'queued',
+    progress: { done: 0, total: request.kind === 'video' ? 0 : request.inputs.length },
+    items: request.inputs.map(() => null),
+    result: null,
+    error: null,
+    attempts: 0,
+    maxAttempts: deps.maxAttempts,
+    callbackUrl: request.callbackUrl ?? null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+  };
+  await deps.jobs.insert(job);
+  await emitJobEvent(deps, job.id, 'status', { status: 'PENDING' });
+  deps.queue.notify();
+  return job;
+}

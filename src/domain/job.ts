@@ -1,0 +1,56 @@
+/**
+ * Durable analysis jobs: one model for seed 003's "task" (async /analyze) and seed 004's "job" (batches, progress).
+ * A job holds what to analyse, which tasks to run, the settings it was submitted with, and its outcome.
+ */
+import { AppError } from './errors.js';
+
+/** What a job analyses. */
+export type JobKind = 'image' | 'batch' | 'video';
+
+/** Analyses a job can run on each item. */
+export const JOB_TASKS = ['detect', 'blur'] as const;
+export type JobTask = (typeof JOB_TASKS)[number];
+
+/** Where a job is in its life. Only queued and running jobs can change. */
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** One thing to analyse: a stored medium, or a URL fetched when the job runs. */
+export type JobInput = { readonly mediaId: string; readonly name?: string } | { readonly url: string };
+
+/** Seed 003's status names. */
+export type TaskState = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';
+
+/** Maps a job status to seed 003's task state (a cancelled job has FAILED, with "cancelled" as its message). */
+export function taskState(status: JobStatus): TaskState {
+  switch (status) {
+    case 'queued':
+      return 'PENDING';
+    case 'running':
+      return 'PROCESSING';
+    case 'succeeded':
+      return 'SUCCESS';
+    default:
+      return 'FAILED';
+  }
+}
+
+/** True once a job can no longer change. */
+export function isFinished(status: JobStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
+
+/** Parses a task list (array or comma-separated); VALIDATION_ERROR naming unknown tasks. Defaults to detect. */
+export function parseTasks(input: readonly string[] | string | undefined): JobTask[] {
+  const list = (typeof input === 'string' ? input.split(',') : (input ?? [])).map((t) => t.trim().toLowerCase()).filter(Boolean);
+  if (list.length === 0) return ['detect'];
+  const unknown = list.filter((t) => !(JOB_TASKS as readonly string[]).includes(t));
+  if (unknown.length) throw new AppError('VALIDATION_ERROR', `unknown task${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}; known: ${JOB_TASKS.join(', ')}`);
+  return [...new Set(list)] as JobTask[];
+}
+
+/** A job event as SSE streams it: `seq` is its id for Last-Event-ID. */
+export interface JobEvent {
+  readonly seq: number;
+  readonly type: 'progress' | 'frame' | 'track' | 'status' | 'item';
+  readonly data: Record<string, unknown>;
+}

@@ -1,0 +1,103 @@
+/** Schemas of jobs: seed 003's analyze/results and seed 004's jobs with progress. */
+import Type, { type Static } from 'typebox';
+import type { JobRecord } from '../../app/ports.js';
+import { taskState } from '../../domain/job.js';
+import { Paging } from './common.js';
+
+export const JobId = Type.String({ format: 'uuid', description: 'Job (task) id' });
+
+const Tasks = Type.Union([Type.Array(Type.String()), Type.String()], { description: 'Tasks to run: detect, blur (default detect)' });
+
+export const AnalyzeJson = Type.Object(
+  {
+    video_url: Type.Optional(Type.String({ description: 'A video to fetch and analyse' })),
+    image_url: Type.Optional(Type.String({ description: 'An image to fetch and analyse' })),
+    media_id: Type.Optional(Type.String({ description: 'A stored medium to analyse' })),
+    tasks: Type.Optional(Tasks),
+    callback_url: Type.Optional(Type.String({ description: 'Where to POST the signed result when the job ends' })),
+    settings: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'AI settings for this job only (any casing)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const AnalyzeFields = Type.Object(
+  { tasks: Type.Optional(Type.String()), callback_url: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+
+export const AnalyzeAccepted = Type.Object({
+  task_id: JobId,
+  status_endpoint: Type.String(),
+  events_endpoint: Type.String(),
+  media_id: Type.Optional(Type.String()),
+});
+
+export const BatchAccepted = Type.Object({
+  job_id: JobId,
+  status_url: Type.String(),
+  events_url: Type.String(),
+  total: Type.Integer(),
+  media_ids: Type.Array(Type.String()),
+});
+
+export const TaskResult = Type.Object({
+  task_id: JobId,
+  status: Type.Union([Type.Literal('PENDING'), Type.Literal('PROCESSING'), Type.Literal('SUCCESS'), Type.Literal('FAILED')]),
+  result: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  error_message: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const Job = Type.Object({
+  job_id: JobId,
+  kind: Type.String(),
+  status: Type.String({ description: 'queued, running, succeeded, failed or cancelled' }),
+  state: Type.String({ description: 'PENDING, PROCESSING, SUCCESS or FAILED' }),
+  progress: Type.Object({ done: Type.Integer(), total: Type.Integer(), percent: Type.Number() }),
+  tasks: Type.Array(Type.String()),
+  inputs: Type.Array(Type.Unknown()),
+  items: Type.Optional(Type.Array(Type.Unknown())),
+  result: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  attempts: Type.Integer(),
+  callback_url: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+  started_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+export const JobList = Type.Object({ items: Type.Array(Job), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+
+export const JobListQuery = Type.Object(
+  {
+    ...Paging,
+    status: Type.Optional(Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s)))),
+  },
+  { additionalProperties: false },
+);
+
+/** Seed 004's job view. Per-item results only when `withItems` (the list stays small). */
+export function jobView(j: JobRecord, withItems = true): Static<typeof Job> {
+  const { done, total } = j.progress;
+  return {
+    job_id: j.id,
+    kind: j.kind,
+    status: j.status,
+    state: taskState(j.status),
+    progress: { done, total, percent: total > 0 ? Math.round((done / total) * 1000) / 10 : j.status === 'succeeded' ? 100 : 0 },
+    tasks: j.tasks,
+    inputs: j.inputs,
+    ...(withItems && j.kind !== 'video' ? { items: j.items } : {}),
+    result: withItems ? j.result : null,
+    error: j.error,
+    attempts: j.attempts,
+    callback_url: j.callbackUrl,
+    created_at: j.createdAt.toISOString(),
+    started_at: j.startedAt?.toISOString() ?? null,
+    finished_at: j.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** Seed 003's result view. */
+export function taskResultView(j: JobRecord): Static<typeof TaskResult> {
+  return { task_id: j.id, status: taskState(j.status), result: j.status === 'succeeded' ? j.result : null, error_message: j.error };
+}

@@ -1,0 +1,117 @@
+/**
+ * The job handler: runs one claimed job to its end. Thin and resumable: image and batch jobs keep each item's
+ * result as soon as it is done, so a job retried after a crash skips what it already finished. Video jobs start
+ * over (their frames are cheap to redo compared with keeping a half-built track set consistent).
+ */
+import { detectBlur } from '../app/detect-blur.js';
+import { detectObjects, type DetectObjectsDeps, type DetectOptions } from '../app/detect-objects.js';
+import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
+import type { AnalysisRepository, BlobStore, JobRecord, MediaRecord, MediaRepository } from '../app/ports.js';
+import type { AiSettings } from '../domain/ai-settings.js';
+import { AppError } from '../domain/errors.js';
+import { taskState, type JobInput } from '../domain/job.js';
+import { MediaStatus, transitionMediaStatus } from '../domain/media-status.js';
+
+/** Dependencies of the analysis handler. */
+export interface AnalysisJobDeps extends DetectObjectsDeps, JobEventDeps {
+  readonly media: MediaRepository;
+  readonly blobs: BlobStore;
+  readonly analyses: AnalysisRepository;
+  /** Runs a video job; absent until video support is wired. */
+  readonly video?: (job: JobRecord, signal: AbortSignal) => Promise<Record<string, unknown>>;
+}
+
+/** Why a job stopped early: cancelled by its owner, or the process is shutting down. */
+export class JobInterrupted extends Error {}
+
+/** Detection options from a job's settings snapshot. */
+export function jobDetectOptions(s: AiSettings): DetectOptions {
+  return { model: s.detection_model, threshold: s.probability_threshold, classes: s.classes, tileOverlapPercent: s.big_image_tile_overlap_percent, batchSize: s.model_batch_size, tiling: 'auto' };
+}
+
+/** Runs `job`; resolves when it is finished (succeeded or failed) and recorded. */
+export async function runAnalysisJob(deps: AnalysisJobDeps, job: JobRecord, signal: AbortSignal): Promise<void> {
+  await emitJobEvent(deps, job.id, 'status', { status: taskState('running') });
+  let result: Record<string, unknown>;
+  let failure: string | null = null;
+  try {
+    if (job.kind === 'video') {
+      if (!deps.video) throw new AppError('SERVICE_UNAVAILABLE', 'video analysis is not available in this process');
+      result = await deps.video(job, signal);
+    } else {
+      result = await runItems(deps, job, signal);
+    }
+  } catch (err) {
+    if (err instanceof JobInterrupted || signal.aborted) throw err instanceof JobInterrupted ? err : new JobInterrupted('interrupted');
+    failure = err instanceof AppError ? err.message : `internal error: ${err instanceof Error ? err.message : String(err)}`;
+    result = {};
+  }
+  const at = deps.clock.now();
+  const status = failure ? 'failed' : 'succeeded';
+  if (!(await deps.jobs.update(job.id, { status, result, error: failure, finishedAt: at }, at))) throw new JobInterrupted('cancelled');
+  await emitJobEvent(deps, job.id, 'status', { status: taskState(status), ...(failure ? { error_message: failure } : {}) });
+}
+
+async function runItems(deps: AnalysisJobDeps, job: JobRecord, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const items = [...job.items];
+  let done = items.filter((i) => i !== null).length;
+  for (let i = 0; i < job.inputs.length; i++) {
+    if (items[i]) continue;
+    if (signal.aborted) throw new JobInterrupted('interrupted');
+    items[i] = await analyseItem(deps, job, job.inputs[i] as JobInput);
+    done++;
+    if (!(await deps.jobs.update(job.id, { items, progress: { done, total: job.inputs.length } }, deps.clock.now()))) throw new JobInterrupted('cancelled');
+    await emitJobEvent(deps, job.id, 'item', { index: i, ...items[i] });
+    await emitJobEvent(deps, job.id, 'progress', { done, total: job.inputs.length });
+  }
+  const failed = items.filter((i) => i && 'error' in i).length;
+  // A single image that fails fails the job; a batch succeeds with per-item errors.
+  if (job.kind === 'image' && failed) throw new AppError('BAD_REQUEST', String((items[0] as { error: string }).error));
+  return { items, succeeded: items.length - failed, failed };
+}
+
+/** Analyses one stored image with the job's tasks; an item's own failure is its result, not the job's. */
+async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInput): Promise<Record<string, unknown>> {
+  if (!('mediaId' in input)) return { error: 'URL inputs are stored as media when the job is submitted' };
+  const record = await deps.media.find(job.ownerId, input.mediaId);
+  if (!record) return { media_id: input.mediaId, error: `media ${input.mediaId} no longer exists` };
+  const base = { media_id: record.id, name: record.name };
+  let current = await moveStatus(deps, record, MediaStatus.AIProcessing);
+  try {
+    if (record.kind !== 'image') throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'this job analyses images; submit videos on their own');
+    const data = await deps.blobs.read(record.path);
+    const out: Record<string, unknown> = { ...base };
+    if (job.tasks.includes('detect')) {
+      const report = await detectObjects(deps, data, jobDetectOptions(job.settings));
+      out.detect = report;
+      await deps.analyses.save({
+        ownerId: job.ownerId,
+        mediaId: record.id,
+        task: 'detect',
+        model: report.model,
+        result: { width: report.width, height: report.height, detections: report.detections, tiles: report.tiles },
+        createdAt: deps.clock.now(),
+      });
+    }
+    if (job.tasks.includes('blur')) out.blur = await detectBlur(deps, data, job.settings.blur_threshold);
+    current = await moveStatus(deps, current, MediaStatus.AIProcessed);
+    return out;
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    await moveStatus(deps, current, MediaStatus.Error, err.message);
+    return { ...base, error: err.message, code: err.code };
+  }
+}
+
+/** Moves a medium's status where the lifecycle allows it; a concurrent analysis may already have moved it. */
+export async function moveStatus(deps: { media: MediaRepository; clock: JobEventDeps['clock'] }, record: MediaRecord, to: MediaStatus, reason?: string): Promise<MediaRecord> {
+  let change;
+  try {
+    change = transitionMediaStatus(record.status, to, reason);
+  } catch {
+    return record;
+  }
+  const at = deps.clock.now();
+  const moved = await deps.media.updateStatus(record.ownerId, record.id, record.status, change.status, change.reason, at);
+  return moved ? { ...record, status: change.status, statusReason: change.reason, updatedAt: at } : record;
+}
