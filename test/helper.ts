@@ -2,7 +2,8 @@
  * Test helpers: a real Argus app on a real database (PGlite, or a fresh database on the machine's PostgreSQL),
  * with media in a temporary directory; multipart bodies; paths to ../shared test data.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -123,4 +124,35 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+
+/** A real `argus serve` child process. */
+export interface Server {
+  proc: ChildProcess;
+  port: number;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+/** Starts `argus serve` on a random port with extra environment; resolves once it listens. */
+export async function startServer(env: Record<string, string>): Promise<Server> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/argus.js'), 'serve'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, cwd: ROOT });
+  const lines: string[] = [];
+  let buffer = '';
+  proc.stdout.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    lines.push(...parts);
+  });
+  proc.stderr.on('data', (d: Buffer) => lines.push(`stderr: ${d.toString()}`));
+  const exited = once(proc, 'exit').then(([code]) => code as number | null);
+  const deadline = Date.now() + 30_000;
+  while (!lines.some((l) => l.includes('Server listening'))) {
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, port, lines, exited };
 }

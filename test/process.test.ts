@@ -2,45 +2,13 @@
  * The real processes: `argus serve` / `npm start` as a child process, the CLI commands, graceful shutdown.
  * Runs the compiled dist/ (built by `npm test`'s pretest step, as `npm ci` builds it for `npm start`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceMediaId } from './reference/xxh64.js';
-import { ROOT, runCli, testdata } from './helper.js';
-
-const BIN = path.join(ROOT, 'bin/argus.js');
-
-interface Server {
-  proc: ChildProcess;
-  port: number;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const proc = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, cwd: ROOT });
-  const lines: string[] = [];
-  let buffer = '';
-  proc.stdout.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop()!;
-    lines.push(...parts);
-  });
-  proc.stderr.on('data', (d: Buffer) => lines.push(`stderr: ${d.toString()}`));
-  const exited = once(proc, 'exit').then(([code]) => code as number | null);
-  const deadline = Date.now() + 30_000;
-  while (!lines.some((l) => l.includes('Server listening'))) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { proc, port, lines, exited };
-}
+import { runCli, startServer, testdata } from './helper.js';
 
 describe('argus serve (embedded mode, a real process)', () => {
   let dir: string;
