@@ -79,6 +79,7 @@ export async function startTestApp(mode: 'pglite' | 'postgres', env: Record<stri
   const services = await createServices(config, logger);
   const { database, deps } = services;
   if (opts.runner !== false) await services.runner.start();
+  services.delivery.start();
   const app = await buildApp(deps);
   await app.ready();
   const keys = new Map<string, string>();

@@ -25,8 +25,10 @@ import type {
   JobEventBus,
   JobQueue,
   JobRepository,
+  JobRecord,
   MediaRepository,
   ModelCatalog,
+  WebhookRepository,
 } from '../app/ports.js';
 import type { TensorPool } from '../app/tensor-pool.js';
 import type { AiSettings } from '../domain/ai-settings.js';
@@ -39,6 +41,7 @@ import { aiSettingsRoutes } from './routes/ai-settings.js';
 import { blurRoutes } from './routes/blur.js';
 import { detectRoutes } from './routes/detect.js';
 import { jobRoutes } from './routes/jobs.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { mediaRoutes } from './routes/media.js';
@@ -62,6 +65,9 @@ export interface AppDeps {
   readonly queue: JobQueue;
   /** Refuses a malformed user-supplied URL (422) before it is queued. */
   readonly checkUrl: (url: string) => void;
+  readonly webhooks: WebhookRepository;
+  /** Called when a job ends outside the runner (cancelled): queues its webhook and callback deliveries. */
+  readonly onJobFinished: (job: JobRecord) => Promise<void>;
   /** Null turns authentication off (every request acts as the default owner). */
   readonly auth: Authenticator | null;
   readonly readiness: readonly ReadinessCheck[];
@@ -150,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         maxBatchFiles: s.maxBatchFiles,
         maxAttempts: s.jobMaxAttempts,
       });
+      await api.register(webhookRoutes, { webhooks: deps.webhooks, jobs: deps.jobs, clock: deps.clock, checkUrl: deps.checkUrl });
       await api.register(aiSettingsRoutes, { ...settingsDeps, models: deps.models, clock: deps.clock });
       await api.register(keyRoutes, { keys: deps.keys, clock: deps.clock });
     },

@@ -38,6 +38,7 @@ export const ConfigSchema = Type.Object({
   ARGUS_ALLOW_PRIVATE_URLS: Type.Boolean({ default: false }),
   ARGUS_FETCH_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 120_000 }),
   ARGUS_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  ARGUS_WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '5000,30000,120000,600000,3600000,18000000' }),
   ARGUS_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   ARGUS_TRUST_PROXY: Type.Boolean({ default: false }),
 });
@@ -80,6 +81,8 @@ export interface Config {
   readonly allowPrivateUrls: boolean;
   readonly fetchTimeoutMs: number;
   readonly webhookTimeoutMs: number;
+  /** Milliseconds to wait before each retry of a failed delivery (its length + 1 attempts in all). */
+  readonly webhookRetrySchedule: number[];
   readonly shutdownTimeoutMs: number;
   readonly trustProxy: boolean;
 }
@@ -145,6 +148,7 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     allowPrivateUrls: raw.ARGUS_ALLOW_PRIVATE_URLS,
     fetchTimeoutMs: raw.ARGUS_FETCH_TIMEOUT_MS,
     webhookTimeoutMs: raw.ARGUS_WEBHOOK_TIMEOUT_MS,
+    webhookRetrySchedule: raw.ARGUS_WEBHOOK_RETRY_SCHEDULE.split(',').map(Number),
     shutdownTimeoutMs: raw.ARGUS_SHUTDOWN_TIMEOUT_MS,
     trustProxy: raw.ARGUS_TRUST_PROXY,
   };

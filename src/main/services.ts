@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { authenticateApiKey } from '../app/api-keys.js';
-import type { Clock } from '../app/ports.js';
+import type { Clock, JobRecord } from '../app/ports.js';
 import { TensorPool } from '../app/tensor-pool.js';
 import { SqlAiSettingsRepository } from '../adapters/db/ai-settings-repository.js';
 import { SqlAnalysisRepository } from '../adapters/db/analysis-repository.js';
@@ -18,7 +18,10 @@ import { SqlJobRepository } from '../adapters/db/job-repository.js';
 import { EmbeddedJobRunner } from '../adapters/queue/embedded-runner.js';
 import { MemoryEventBus } from '../adapters/queue/memory-event-bus.js';
 import { runAnalysisJob } from '../workers/analysis-job.js';
-import { parseUserUrl } from '../domain/user-url.js';
+import { DeliveryLoop } from '../workers/delivery-loop.js';
+import { enqueueJobDeliveries } from '../app/webhooks.js';
+import { SqlWebhookRepository } from '../adapters/db/webhook-repository.js';
+import { checkUrlHost, checkUrlSyntax, SafeFetcher } from '../adapters/http/safe-fetch.js';
 import { JoseTokenVerifier } from '../adapters/auth/jwt-verifier.js';
 import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
 import { openDatabase, type Database } from '../adapters/db/database.js';
@@ -40,6 +43,8 @@ export interface Services {
   readonly deps: AppDeps;
   /** The embedded job runner (started by the API process, or a worker). */
   readonly runner: EmbeddedJobRunner;
+  /** Sends webhook and callback deliveries in the background. */
+  readonly delivery: DeliveryLoop;
   /** Loads each default model that is present and runs it once; a missing one is logged, not fatal. */
   warmUp(): Promise<void>;
   /** Stops the inference thread and closes the database. */
@@ -84,6 +89,15 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const tensors = new TensorPool();
   const analyses = new SqlAnalysisRepository(database.db);
   const imageLimits = { maxPixels: config.maxPixels, minSide: 32 };
+  const webhooks = new SqlWebhookRepository(database.db);
+  // Syntax, and literal private addresses, are refused up front (422/400); host names are judged when connecting.
+  const checkUrl = (url: string): void => checkUrlHost(checkUrlSyntax(url), config.allowPrivateUrls);
+  const sender = new SafeFetcher({ allowPrivate: config.allowPrivateUrls, timeoutMs: config.webhookTimeoutMs, maxBytes: 64 * 1024 });
+  const fetcher = new SafeFetcher({ allowPrivate: config.allowPrivateUrls, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxUploadBytes });
+  const delivery = new DeliveryLoop({ webhooks, clock, checkUrl, sender, retrySchedule: config.webhookRetrySchedule }, logger, 5000);
+  const onJobFinished = async (job: JobRecord): Promise<void> => {
+    if ((await enqueueJobDeliveries({ webhooks, clock, checkUrl }, job)) > 0) delivery.notify();
+  };
   const runner: EmbeddedJobRunner = new EmbeddedJobRunner({
     jobs,
     clock,
@@ -91,7 +105,11 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     concurrency: config.jobConcurrency,
     pollMs: 2000,
     handler: (job, signal) =>
-      runAnalysisJob({ jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits }, job, signal),
+      runAnalysisJob(
+        { jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished },
+        job,
+        signal,
+      ),
   });
 
   const deps: AppDeps = {
@@ -110,7 +128,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     jobs,
     bus,
     queue: runner,
-    checkUrl: (url) => void parseUserUrl(url),
+    checkUrl,
+    webhooks,
+    onJobFinished,
     metrics,
     auth,
     readiness: [
@@ -142,8 +162,10 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   };
   const close = async (): Promise<void> => {
     await runner.stop();
+    await delivery.stop();
+    await Promise.all([sender.close(), fetcher.close()]);
     await engine.close();
     await database.close();
   };
-  return { database, models, deps, runner, warmUp, close };
+  return { database, models, deps, runner, delivery, warmUp, close };
 }

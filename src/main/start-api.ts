@@ -24,6 +24,7 @@ export async function startApi(config: Config): Promise<FastifyInstance> {
   if (config.warmup) await services.warmUp();
   // Jobs queued before a restart (or left running by a process that died) resume now.
   await services.runner.start();
+  services.delivery.start();
 
   if (config.auth) {
     const admin = await ensureAdminKey({ keys: deps.keys, clock: deps.clock });

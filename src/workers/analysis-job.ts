@@ -6,7 +6,8 @@
 import { detectBlur } from '../app/detect-blur.js';
 import { detectObjects, type DetectObjectsDeps, type DetectOptions } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
-import type { AnalysisRepository, BlobStore, JobRecord, MediaRecord, MediaRepository } from '../app/ports.js';
+import { ingestMedia } from '../app/ingest-media.js';
+import type { AnalysisRepository, BlobStore, JobRecord, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import { taskState, type JobInput } from '../domain/job.js';
@@ -19,6 +20,11 @@ export interface AnalysisJobDeps extends DetectObjectsDeps, JobEventDeps {
   readonly analyses: AnalysisRepository;
   /** Runs a video job; absent until video support is wired. */
   readonly video?: (job: JobRecord, signal: AbortSignal) => Promise<Record<string, unknown>>;
+  /** Fetches image_url / video_url inputs (SSRF-guarded, size- and time-limited). */
+  readonly urls: UrlSource;
+  readonly maxImageBytes: number;
+  /** Told when a job has ended and its outcome is stored (webhooks, callbacks). */
+  readonly onFinished?: (job: JobRecord) => Promise<void>;
 }
 
 /** Why a job stopped early: cancelled by its owner, or the process is shutting down. */
@@ -50,6 +56,7 @@ export async function runAnalysisJob(deps: AnalysisJobDeps, job: JobRecord, sign
   const status = failure ? 'failed' : 'succeeded';
   if (!(await deps.jobs.update(job.id, { status, result, error: failure, finishedAt: at }, at))) throw new JobInterrupted('cancelled');
   await emitJobEvent(deps, job.id, 'status', { status: taskState(status), ...(failure ? { error_message: failure } : {}) });
+  await deps.onFinished?.({ ...job, status, result, error: failure, finishedAt: at });
 }
 
 async function runItems(deps: AnalysisJobDeps, job: JobRecord, signal: AbortSignal): Promise<Record<string, unknown>> {
@@ -72,9 +79,13 @@ async function runItems(deps: AnalysisJobDeps, job: JobRecord, signal: AbortSign
 
 /** Analyses one stored image with the job's tasks; an item's own failure is its result, not the job's. */
 async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInput): Promise<Record<string, unknown>> {
-  if (!('mediaId' in input)) return { error: 'URL inputs are stored as media when the job is submitted' };
-  const record = await deps.media.find(job.ownerId, input.mediaId);
-  if (!record) return { media_id: input.mediaId, error: `media ${input.mediaId} no longer exists` };
+  let record: MediaRecord;
+  try {
+    record = await resolveInput(deps, job, input);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return { ...input, error: err.message, code: err.code };
+  }
   const base = { media_id: record.id, name: record.name };
   let current = await moveStatus(deps, record, MediaStatus.AIProcessing);
   try {
@@ -114,4 +125,21 @@ export async function moveStatus(deps: { media: MediaRepository; clock: JobEvent
   const at = deps.clock.now();
   const moved = await deps.media.updateStatus(record.ownerId, record.id, record.status, change.status, change.reason, at);
   return moved ? { ...record, status: change.status, statusReason: change.reason, updatedAt: at } : record;
+}
+
+/**
+ * The stored medium a job input names. A URL is fetched (through the SSRF guard) and stored like an upload, so
+ * its results attach to a media id as any other's do.
+ */
+export async function resolveInput(deps: AnalysisJobDeps, job: JobRecord, input: JobInput, signal?: AbortSignal): Promise<MediaRecord> {
+  if ('mediaId' in input) {
+    const record = await deps.media.find(job.ownerId, input.mediaId);
+    if (!record) throw new AppError('NOT_FOUND', `media ${input.mediaId} no longer exists`);
+    return record;
+  }
+  const res = await deps.urls.get(input.url, signal);
+  if (res.status < 200 || res.status >= 300) throw new AppError('BAD_REQUEST', `fetching ${input.url} answered HTTP ${res.status}`);
+  const name = decodeURIComponent(new URL(input.url).pathname.split('/').pop() ?? '') || 'download';
+  const { record } = await ingestMedia(deps, { ownerId: job.ownerId, filename: name, content: res.body });
+  return record;
 }

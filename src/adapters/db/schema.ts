@@ -107,3 +107,61 @@ export const jobEvents = pgTable(
   },
   (t) => [index('job_events_job_seq_idx').on(t.jobId, t.seq)],
 );
+
+/** Registered webhooks (seed 004): where to POST job events, signed with the webhook's own secret. */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    url: text('url').notNull(),
+    events: jsonb('events').$type<string[]>().notNull(),
+    description: text('description'),
+    secret: text('secret').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('webhooks_owner_idx').on(t.ownerId)],
+);
+
+/** Each owner's signing secret for per-job callback_url deliveries. */
+export const ownerSecrets = pgTable('owner_secrets', {
+  ownerId: text('owner_id').primaryKey(),
+  secret: text('secret').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+/** One message to deliver (a webhook or a callback), retried with backoff until delivered or given up. */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    jobId: text('job_id').notNull(),
+    webhookId: text('webhook_id'),
+    url: text('url').notNull(),
+    event: text('event').notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('deliveries_due_idx').on(t.status, t.nextAttemptAt), index('deliveries_job_idx').on(t.jobId), index('deliveries_webhook_idx').on(t.webhookId)],
+);
+
+/** Every delivery attempt, as the API shows it. */
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    deliveryId: text('delivery_id')
+      .notNull()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);

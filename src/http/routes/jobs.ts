@@ -18,6 +18,7 @@ export interface JobRouteDeps extends SubmitJobDeps, IngestMediaDeps {
   readonly maxBatchFiles: number;
   /** Checks a user-supplied URL's syntax before it is queued (the fetch itself checks where it leads). */
   readonly checkUrl: (url: string) => void;
+  readonly onJobFinished: (job: JobRecord) => Promise<void>;
 }
 
 const Params = Type.Object({ id: JobId });
@@ -122,6 +123,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       deps.queue.interrupt(job.id);
       const event = await deps.jobs.appendEvent(job.id, 'status', { status: 'FAILED', error_message: 'cancelled' }, deps.clock.now());
       deps.bus.publish(job.id, event);
+      await deps.onJobFinished(job);
       return jobView(job);
     },
   );
