@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { authenticateApiKey } from '../app/api-keys.js';
-import type { Clock, JobRecord } from '../app/ports.js';
+import type { Clock, JobRecord, VideoDecoder } from '../app/ports.js';
 import { TensorPool } from '../app/tensor-pool.js';
 import { SqlAiSettingsRepository } from '../adapters/db/ai-settings-repository.js';
 import { SqlAnalysisRepository } from '../adapters/db/analysis-repository.js';
@@ -19,6 +19,8 @@ import { EmbeddedJobRunner } from '../adapters/queue/embedded-runner.js';
 import { MemoryEventBus } from '../adapters/queue/memory-event-bus.js';
 import { runAnalysisJob } from '../workers/analysis-job.js';
 import { DeliveryLoop } from '../workers/delivery-loop.js';
+import { runVideoJob } from '../workers/video-job.js';
+import { decodeFrames, probeVideo } from '../adapters/media/ffmpeg-video.js';
 import { enqueueJobDeliveries } from '../app/webhooks.js';
 import { SqlWebhookRepository } from '../adapters/db/webhook-repository.js';
 import { checkUrlHost, checkUrlSyntax, SafeFetcher } from '../adapters/http/safe-fetch.js';
@@ -98,6 +100,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const onJobFinished = async (job: JobRecord): Promise<void> => {
     if ((await enqueueJobDeliveries({ webhooks, clock, checkUrl }, job)) > 0) delivery.notify();
   };
+  const jobDeps = { jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
+  const videos: VideoDecoder = { probe: probeVideo, frames: decodeFrames };
   const runner: EmbeddedJobRunner = new EmbeddedJobRunner({
     jobs,
     clock,
@@ -105,11 +109,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     concurrency: config.jobConcurrency,
     pollMs: 2000,
     handler: (job, signal) =>
-      runAnalysisJob(
-        { jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished },
-        job,
-        signal,
-      ),
+      runAnalysisJob({ ...jobDeps, video: (j, s) => runVideoJob({ ...jobDeps, videos, inFlight: config.inferenceThreads + 1 }, j, s) }, job, signal),
   });
 
   const deps: AppDeps = {

@@ -1,0 +1,166 @@
+/**
+ * A video job: frames decoded and scaled by ffmpeg flow through a bounded pipeline (a few frames in flight, so
+ * decoding and inference overlap while memory stays flat), are detected on the job's detection model, linked
+ * into tracks, and streamed as `frame` / `track` / `progress` events. The result lists the tracks and the
+ * detections of every analysed frame.
+ */
+import { detectInPixels, type DetectObjectsDeps } from '../app/detect-objects.js';
+import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
+import type { BlobStore, JobRecord, MediaRepository, UrlSource, VideoDecoder } from '../app/ports.js';
+import { laplacianVariance, rgbToGrey } from '../domain/blur.js';
+import { AppError } from '../domain/errors.js';
+import { roundBox, type Box } from '../domain/geometry.js';
+import { MediaStatus } from '../domain/media-status.js';
+import { Tracker, type TrackSummary } from '../domain/tracking/tracker.js';
+import { jobDetectOptions, JobInterrupted, moveStatus, resolveInput, type AnalysisJobDeps } from './analysis-job.js';
+
+/** Dependencies of video jobs. */
+export interface VideoJobDeps extends DetectObjectsDeps, JobEventDeps {
+  readonly media: MediaRepository;
+  readonly blobs: BlobStore;
+  readonly urls: UrlSource;
+  readonly videos: VideoDecoder;
+  /** Frames being decoded or detected at once. */
+  readonly inFlight: number;
+}
+
+/** Low-confidence detections still feed the tracker (ByteTrack's second pass); only confident ones are reported. */
+const TRACK_LOW_FACTOR = 0.5;
+/** Progress is written to the job row at most this often; events go out for every frame. */
+const PROGRESS_EVERY_MS = 500;
+
+/** Runs a video job; resolves with its result, throws AppError for a bad video (the job fails with its reason). */
+export async function runVideoJob(deps: VideoJobDeps & Pick<AnalysisJobDeps, 'maxImageBytes' | 'analyses'>, job: JobRecord, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const input = job.inputs[0];
+  if (!input) throw new AppError('VALIDATION_ERROR', 'the job names no video');
+  const record = await resolveInput(deps as AnalysisJobDeps, job, input, signal);
+  if (record.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${record.name} is not a video`);
+  let current = await moveStatus(deps, record, MediaStatus.AIProcessing);
+  try {
+    const result = await analyseVideo(deps, job, record.path, signal);
+    current = await moveStatus(deps, current, MediaStatus.AIProcessed);
+    return { media_id: record.id, ...result };
+  } catch (err) {
+    if (err instanceof AppError) await moveStatus(deps, current, MediaStatus.Error, err.message);
+    throw err;
+  }
+}
+
+interface FrameOut {
+  index: number;
+  timestamp: number;
+  detections: { label: string; class_id: number; confidence: number; box: Box; track_id: number | null }[];
+  blur?: { laplacian_variance: number; is_blurry: boolean };
+}
+
+async function analyseVideo(deps: VideoJobDeps, job: JobRecord, path: string, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const s = job.settings;
+  const facts = await deps.videos.probe(path);
+  const detect = jobDetectOptions(s);
+  const model = await deps.models.require(detect.model, 'detect');
+  const maxSide = Math.max(model.manifest.input.width, model.manifest.input.height);
+  const sampling = { everyNth: s.frame_period_recognition, minSeconds: s.frame_recognition_seconds, maxSide };
+  const expected = expectedFrames(facts, sampling);
+  const tracker = new Tracker({
+    iouThreshold: s.tracking_intersection_threshold,
+    maxAgeSeconds: s.tracking_max_age_seconds,
+    minHits: s.tracking_min_hits,
+    highThreshold: s.probability_threshold,
+  });
+  const frames: FrameOut[] = [];
+  const started = performance.now();
+  let lastProgress = 0;
+  let inferenceMs = 0;
+
+  // Frames in decode order; each one's detection starts at once, results are taken in order.
+  const window: Promise<{ frame: { index: number; timestamp: number; width: number; height: number }; report: Awaited<ReturnType<typeof detectInPixels>>; blur?: number }>[] = [];
+  const finishOne = async (): Promise<void> => {
+    const { frame, report, blur } = await (window.shift() as (typeof window)[number]);
+    inferenceMs += report.timings.inference_ms;
+    const scale = facts.width / frame.width;
+    const tracked = tracker.update({
+      frameIndex: frame.index,
+      timestamp: frame.timestamp,
+      detections: report.detections.map((d) => ({ label: d.label, classId: d.class_id, confidence: d.confidence, box: scaleBox(d.box, scale) })),
+    });
+    const out: FrameOut = {
+      index: frame.index,
+      timestamp: round(frame.timestamp, 3),
+      detections: tracked.detections
+        .filter((d) => d.confidence >= s.probability_threshold)
+        .map((d) => ({ label: d.label, class_id: d.classId, confidence: d.confidence, box: roundBox(d.box), track_id: d.trackId })),
+      ...(blur !== undefined ? { blur: { laplacian_variance: round(blur, 2), is_blurry: blur < s.blur_threshold } } : {}),
+    };
+    frames.push(out);
+    await emitJobEvent(deps, job.id, 'frame', out as unknown as Record<string, unknown>);
+    if (tracked.updated.length) await emitJobEvent(deps, job.id, 'track', { frame: frame.index, tracks: tracked.updated.map((t) => trackView(t, false)) });
+    const done = frames.length;
+    const total = Math.max(expected, done);
+    await emitJobEvent(deps, job.id, 'progress', { done, total, frame: frame.index, timestamp: out.timestamp });
+    if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
+      lastProgress = performance.now();
+      if (!(await deps.jobs.update(job.id, { progress: { done, total } }, deps.clock.now()))) throw new JobInterrupted('cancelled');
+    }
+  };
+
+  const lowThreshold = s.probability_threshold * TRACK_LOW_FACTOR;
+  for await (const frame of deps.videos.frames(path, sampling, signal)) {
+    if (signal.aborted) throw new JobInterrupted('interrupted');
+    const meta = { index: frame.index, timestamp: frame.timestamp, width: frame.width, height: frame.height };
+    const pending = detectInPixels(deps, frame, { ...detect, threshold: lowThreshold, tiling: 'off' }).then((report) => ({
+      frame: meta,
+      report,
+      ...(job.tasks.includes('blur') ? { blur: laplacianVariance(rgbToGrey(frame.data, 3, frame.width, frame.height)) } : {}),
+    }));
+    // Awaited in order below; until then a failure must not count as unhandled.
+    pending.catch(() => undefined);
+    window.push(pending);
+    if (window.length >= deps.inFlight) await finishOne();
+  }
+  while (window.length) await finishOne();
+  if (frames.length === 0) throw new AppError('BAD_REQUEST', 'the video has no frames that could be decoded');
+
+  const elapsed = (performance.now() - started) / 1000;
+  await deps.jobs.update(job.id, { progress: { done: frames.length, total: frames.length } }, deps.clock.now());
+  return {
+    video: { width: facts.width, height: facts.height, fps: round(facts.fps, 3), duration_seconds: facts.durationSeconds, frame_count: facts.frameCount, codec: facts.codec },
+    sampling: { every_nth_frame: sampling.everyNth, min_seconds: sampling.minSeconds, analysed_frames: frames.length },
+    model: model.manifest.id,
+    tracks: tracker.tracks().map((t) => trackView(t, true)),
+    frames,
+    timings: { seconds: round(elapsed, 2), frames_per_second: round(frames.length / Math.max(elapsed, 1e-6), 2), inference_ms: round(inferenceMs, 1) },
+  };
+}
+
+/** How many frames the sampling will pick, for progress (an estimate until the end). */
+function expectedFrames(facts: { fps: number; durationSeconds: number | null; frameCount: number | null }, sampling: { everyNth: number; minSeconds: number }): number {
+  const count = facts.frameCount ?? (facts.durationSeconds !== null ? Math.round(facts.durationSeconds * facts.fps) : 0);
+  let n = Math.ceil(count / sampling.everyNth);
+  if (sampling.minSeconds > 0 && facts.durationSeconds !== null) n = Math.min(n, Math.floor(facts.durationSeconds / sampling.minSeconds) + 1);
+  return n;
+}
+
+function trackView(t: TrackSummary, withPath: boolean): Record<string, unknown> {
+  return {
+    track_id: t.trackId,
+    label: t.label,
+    class_id: t.classId,
+    first_time: round(t.firstTime, 3),
+    last_time: round(t.lastTime, 3),
+    first_frame: t.firstFrame,
+    last_frame: t.lastFrame,
+    hits: t.hits,
+    mean_confidence: round(t.meanConfidence, 4),
+    best_frame: { index: t.best.frameIndex, timestamp: round(t.best.timestamp, 3), confidence: round(t.best.confidence, 4), box: roundBox(t.best.box) },
+    ...(withPath ? { path: t.path.map((p) => ({ index: p.frameIndex, timestamp: round(p.timestamp, 3), box: roundBox(p.box) })) } : {}),
+  };
+}
+
+function scaleBox(b: Box, k: number): Box {
+  return { x1: b.x1 * k, y1: b.y1 * k, x2: b.x2 * k, y2: b.y2 * k };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

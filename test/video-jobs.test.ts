@@ -1,0 +1,133 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaStatus } from '../src/domain/media-status.js';
+import { multipart, startTestApp, testdata, type TestApp } from './helper.js';
+
+type Frame = { index: number; timestamp: number; detections: { label: string; box: { x1: number; x2: number }; track_id: number | null }[] };
+type Track = { track_id: number; label: string; first_time: number; last_time: number; hits: number; best_frame: { index: number }; path: { index: number }[] };
+
+describe('video jobs (seed 000)', () => {
+  let t: TestApp;
+  let key: string;
+  let base: string;
+  let dir: string;
+  beforeAll(async () => {
+    t = await startTestApp('pglite');
+    key = await t.keyFor('director');
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    dir = await mkdtemp(path.join(os.tmpdir(), 'argus-video-'));
+  });
+  afterAll(async () => {
+    await t.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function upload(data: Buffer, filename: string, fields: Record<string, string> = {}): Promise<{ task_id: string; media_id: string }> {
+    const body = await multipart({ ...fields, file: { data, filename } });
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: body.payload, headers: { ...body.headers, 'x-api-key': key } });
+    expect(res.statusCode, res.body).toBe(202);
+    return res.json();
+  }
+
+  it('analyses Megamind.avi: per-frame detections with times, tracks, and live frame events before the end', async () => {
+    const { task_id: id, media_id: mediaId } = await upload(await readFile(testdata('video/Megamind.avi')), 'Megamind.avi', { tasks: 'detect,blur' });
+
+    // Read the SSE stream as it arrives, noting which events came before the final status.
+    const res = await fetch(`${base}/api/v1/jobs/${id}/events`, { headers: { 'x-api-key': key } });
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) text += decoder.decode(chunk, { stream: true });
+    const events = text.split('\n\n').filter((b) => b.includes('event: ')).map((b) => b.match(/event: (\w+)/)?.[1]);
+    const end = events.lastIndexOf('status');
+    expect(events.indexOf('frame')).toBeGreaterThan(-1);
+    expect(events.indexOf('frame')).toBeLessThan(end);
+    expect(events.filter((e) => e === 'frame')).toHaveLength(68);
+    expect(text).toContain('"status":"SUCCESS"');
+
+    const result = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json<{
+      status: string;
+      result: { video: { width: number; height: number; frame_count: number }; frames: (Frame & { blur: { laplacian_variance: number } })[]; tracks: Track[]; sampling: { analysed_frames: number } };
+    }>();
+    expect(result.status).toBe('SUCCESS');
+    const r = result.result;
+    expect(r.video).toMatchObject({ width: 720, height: 528, frame_count: 270 });
+    // Every 4th frame of 270 (the default frame_period_recognition).
+    expect(r.frames.map((f) => f.index)).toEqual(Array.from({ length: 68 }, (_, i) => i * 4));
+    for (const f of r.frames) expect(f.timestamp).toBeCloseTo(f.index / 23.976, 1);
+    // Every analysed frame has its blur measure (the clip opens on black frames, whose variance is 0).
+    expect(r.frames.every((f) => typeof f.blur.laplacian_variance === 'number')).toBe(true);
+    expect(r.frames.filter((f) => f.blur.laplacian_variance > 0).length).toBeGreaterThan(50);
+    // Cartoon characters: the detector sees persons, and the tracker links them over many frames.
+    const persons = r.tracks.filter((tr) => tr.label === 'person');
+    expect(persons.length).toBeGreaterThan(0);
+    const longest = persons.reduce((a, b) => (b.hits > a.hits ? b : a));
+    expect(longest.hits).toBeGreaterThanOrEqual(5);
+    expect(longest.last_time).toBeGreaterThan(longest.first_time);
+    expect(longest.path.map((p) => p.index)).toContain(longest.best_frame.index);
+    const tagged = r.frames.flatMap((f) => f.detections).filter((d) => d.track_id === longest.track_id);
+    // Hits also count low-confidence detections that only extend the track (they are not reported per frame).
+    expect(tagged.length).toBeGreaterThan(longest.hits / 2);
+    for (const d of r.frames.flatMap((f) => f.detections)) expect(d.box.x2).toBeLessThanOrEqual(720);
+
+    const media = (await t.app.inject({ url: `/api/v1/media/${mediaId}`, headers: { 'x-api-key': key } })).json<{ kind: string; status: number }>();
+    expect(media).toMatchObject({ kind: 'video', status: MediaStatus.AIProcessed });
+  });
+
+  it('samples by seconds from the job settings', async () => {
+    const up = await multipart({ file: { data: await readFile(testdata('video/Megamind.avi')), filename: 'Megamind.avi' } });
+    const media = (await t.app.inject({ method: 'POST', url: '/api/v1/media', payload: up.payload, headers: { ...up.headers, 'x-api-key': key } })).json<{ id: string }>();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/analyze',
+      payload: { media_id: media.id, settings: { framePeriodRecognition: 1, FrameRecognitionSeconds: 2 } },
+      headers: { 'x-api-key': key },
+    });
+    const id = res.json<{ task_id: string }>().task_id;
+    let r: { status: string; result: { frames: Frame[] } | null };
+    do {
+      await new Promise((ok) => setTimeout(ok, 200));
+      r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
+    } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+    expect(r.status).toBe('SUCCESS');
+    const times = r.result!.frames.map((f) => f.timestamp);
+    expect(times.length).toBe(6);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(2 - 0.05);
+  });
+
+  it('fails a corrupt video with a clear reason and puts the media in Error', async () => {
+    // A real AVI header followed by garbage: accepted as a video upload, undecodable.
+    const avi = await readFile(testdata('video/Megamind.avi'));
+    const corrupt = Buffer.concat([avi.subarray(0, 4096), Buffer.alloc(200_000, 0x5a)]);
+    const { task_id: id, media_id: mediaId } = await upload(corrupt, 'broken.avi');
+    let r: { status: string; error_message: string | null };
+    do {
+      await new Promise((ok) => setTimeout(ok, 200));
+      r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
+    } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+    expect(r.status).toBe('FAILED');
+    expect(r.error_message).toBeTruthy();
+    const media = (await t.app.inject({ url: `/api/v1/media/${mediaId}`, headers: { 'x-api-key': key } })).json<{ status: number; status_reason: string }>();
+    expect(media.status).toBe(MediaStatus.Error);
+    expect(media.status_reason).toBe(r.error_message);
+  });
+
+  it('analyses a synthetic clip made with ffmpeg', async () => {
+    const file = path.join(dir, 'clip.mp4');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '2', '-pix_fmt', 'yuv420p', file]);
+    expect(made.status, made.stderr.toString()).toBe(0);
+    const { task_id: id } = await upload(await readFile(file), 'clip.mp4');
+    let r: { status: string; result: { frames: Frame[]; video: { width: number } } | null };
+    do {
+      await new Promise((ok) => setTimeout(ok, 200));
+      r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
+    } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+    expect(r.status).toBe('SUCCESS');
+    expect(r.result!.video.width).toBe(320);
+    expect(r.result!.frames.map((f) => f.index)).toEqual([0, 4, 8, 12, 16]);
+  });
+});
