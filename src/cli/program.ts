@@ -10,6 +10,7 @@ import type { Config } from '../main/config.js';
 import { lockDataDir } from '../main/data-dir-lock.js';
 import { systemClock } from '../main/services.js';
 import { hashFile } from './hash-file.js';
+import { addAnalyzeCommand } from './analyze-command.js';
 import { addModelsCommand } from './models-command.js';
 
 /** What the commands need from the startup file. */
@@ -90,5 +91,6 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   addModelsCommand(program, ctx);
+  addAnalyzeCommand(program, ctx);
   return program;
 }
