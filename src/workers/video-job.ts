@@ -33,7 +33,7 @@ const PROGRESS_EVERY_MS = 500;
 export async function runVideoJob(deps: VideoJobDeps & Pick<AnalysisJobDeps, 'maxImageBytes' | 'analyses'>, job: JobRecord, signal: AbortSignal): Promise<Record<string, unknown>> {
   const input = job.inputs[0];
   if (!input) throw new AppError('VALIDATION_ERROR', 'the job names no video');
-  const record = await resolveInput(deps as AnalysisJobDeps, job, input, signal);
+  const record = await resolveInput(deps, job, input, signal);
   if (record.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${record.name} is not a video`);
   let current = await moveStatus(deps, record, MediaStatus.AIProcessing);
   try {
