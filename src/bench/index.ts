@@ -2,6 +2,7 @@
 import { benchBlur } from './blur.js';
 import { benchDetect } from './detect.js';
 import { benchUpload } from './upload.js';
+import { benchVideo } from './video.js';
 
 const [name, ...args] = process.argv.slice(2);
 switch (name) {
@@ -14,7 +15,10 @@ switch (name) {
   case 'detect':
     await benchDetect(Number(args[0] ?? 8));
     break;
+  case 'video':
+    await benchVideo(args[0]);
+    break;
   default:
-    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds]');
+    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | video [file]');
     process.exitCode = 2;
 }
