@@ -78,6 +78,55 @@ describe('video jobs (seed 000)', () => {
     expect(media).toMatchObject({ kind: 'video', status: MediaStatus.AIProcessed });
   });
 
+  it('starts analysing an upload before it ends (the same bytes go to disk and to ffmpeg)', async () => {
+    const avi = await readFile(testdata('video/Megamind.avi'));
+    const boundary = 'argus-live-test';
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="tasks"\r\n\r\ndetect\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="live.avi"\r\nContent-Type: video/x-msvideo\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    let uploadDone = false;
+    const seenDuringUpload: number[] = [];
+    const chunk = 64 * 1024;
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(head);
+        for (let i = 0; i < avi.length; i += chunk) {
+          controller.enqueue(avi.subarray(i, i + chunk));
+          // Send the clip over ~3 s, and look at the jobs while it is still arriving.
+          await new Promise((r) => setTimeout(r, 3000 / Math.ceil(avi.length / chunk)));
+          const jobs = (await t.app.inject({ url: '/api/v1/jobs?status=running', headers: { 'x-api-key': key } })).json<{ items: { inputs: { uploading?: string }[]; progress: { done: number } }[] }>();
+          const live = jobs.items.find((j) => j.inputs[0]?.uploading === 'live.avi');
+          if (live) seenDuringUpload.push(live.progress.done);
+        }
+        controller.enqueue(tail);
+        uploadDone = true;
+        controller.close();
+      },
+    });
+    const res = await fetch(`${base}/api/v1/analyze`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    expect(uploadDone).toBe(true);
+    expect(res.status).toBe(202);
+    const { task_id: id, media_id: mediaId } = (await res.json()) as { task_id: string; media_id: string };
+    // Frames were analysed while the upload was still coming in.
+    expect(Math.max(0, ...seenDuringUpload)).toBeGreaterThan(0);
+    let r: { status: string; result: { media_id: string; frames: Frame[]; video: { frame_count: number } } | null };
+    do {
+      await new Promise((ok) => setTimeout(ok, 200));
+      r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
+    } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+    expect(r.status).toBe('SUCCESS');
+    expect(r.result!.media_id).toBe(mediaId);
+    expect(r.result!.frames).toHaveLength(68);
+    expect(r.result!.video.frame_count).toBe(270);
+    // The stored file is the whole upload.
+    const stored = await t.app.inject({ url: `/api/v1/media/${mediaId}/content`, headers: { 'x-api-key': key } });
+    expect(stored.rawPayload.equals(avi)).toBe(true);
+  });
+
   it('samples by seconds from the job settings', async () => {
     const up = await multipart({ file: { data: await readFile(testdata('video/Megamind.avi')), filename: 'Megamind.avi' } });
     const media = (await t.app.inject({ method: 'POST', url: '/api/v1/media', payload: up.payload, headers: { ...up.headers, 'x-api-key': key } })).json<{ id: string }>();

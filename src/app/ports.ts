@@ -261,6 +261,8 @@ export interface JobRepository {
   recover(at: Date): Promise<{ requeued: number; failed: number }>;
   /** Updates a job that is still running; false if it was cancelled (or finished) meanwhile. */
   update(id: string, patch: JobPatch, at: Date): Promise<boolean>;
+  /** Replaces a job's inputs (an upload analysed live becomes its stored medium). */
+  setInputs(id: string, inputs: JobInput[], at: Date): Promise<void>;
   /** Puts a running job back in the queue without counting the attempt (graceful shutdown). */
   release(id: string, at: Date): Promise<void>;
   /** Cancels a queued or running job; returns the job after the change, or null if it does not exist. */
@@ -279,6 +281,8 @@ export interface JobEventBus {
 /** The queue as the API sees it: durable state is in the repository; this wakes whoever runs jobs. */
 export interface JobQueue {
   notify(): void;
+  /** Runs a job this process has already claimed (a live upload) under the runner's supervision. */
+  adopt(job: JobRecord, run: (signal: AbortSignal) => Promise<void>): void;
   /** Stops a running job of this process (after its owner cancelled it); no-op elsewhere. */
   interrupt(jobId: string): void;
 }
@@ -369,4 +373,10 @@ export interface DecodedFrame extends RgbImage {
 export interface VideoDecoder {
   probe(path: string): Promise<VideoFacts>;
   frames(input: string | AsyncIterable<Uint8Array>, sampling: { everyNth: number; minSeconds: number; maxSide: number }, signal?: AbortSignal): AsyncIterable<DecodedFrame>;
+}
+
+/** A video analysed while it is uploaded: its bytes as they arrive, and the stored medium once complete. */
+export interface LiveUpload {
+  readonly bytes: AsyncIterable<Uint8Array>;
+  readonly stored: Promise<MediaRecord>;
 }

@@ -28,6 +28,8 @@ export interface JobRequest {
   /** Settings for this job only, in any casing. */
   readonly settings?: unknown;
   readonly callbackUrl?: string | undefined;
+  /** The caller runs the job itself at once (a live upload): stored as running, attempt 1, the queue not woken. */
+  readonly claim?: boolean;
 }
 
 /** Stores a new queued job and wakes the runner. */
@@ -43,21 +45,21 @@ export async function submitJob(deps: SubmitJobDeps, request: JobRequest): Promi
     inputs: request.inputs,
     tasks: request.tasks,
     settings,
-    status: 'queued',
+    status: request.claim ? 'running' : 'queued',
     progress: { done: 0, total: request.kind === 'video' ? 0 : request.inputs.length },
     items: request.inputs.map(() => null),
     result: null,
     error: null,
-    attempts: 0,
+    attempts: request.claim ? 1 : 0,
     maxAttempts: deps.maxAttempts,
     callbackUrl: request.callbackUrl ?? null,
     createdAt: now,
     updatedAt: now,
-    startedAt: null,
+    startedAt: request.claim ? now : null,
     finishedAt: null,
   };
   await deps.jobs.insert(job);
   await emitJobEvent(deps, job.id, 'status', { status: 'PENDING' });
-  deps.queue.notify();
+  if (!request.claim) deps.queue.notify();
   return job;
 }

@@ -14,8 +14,11 @@ export type JobTask = (typeof JOB_TASKS)[number];
 /** Where a job is in its life. Only queued and running jobs can change. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-/** One thing to analyse: a stored medium, or a URL fetched when the job runs. */
-export type JobInput = { readonly mediaId: string; readonly name?: string } | { readonly url: string };
+/**
+ * One thing to analyse: a stored medium, a URL fetched when the job runs, or a video still being uploaded (its
+ * analysis runs as the bytes arrive; the input becomes the stored medium once the upload is complete).
+ */
+export type JobInput = { readonly mediaId: string; readonly name?: string } | { readonly url: string } | { readonly uploading: string };
 
 /** Seed 003's status names. */
 export type TaskState = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';

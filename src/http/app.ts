@@ -26,6 +26,7 @@ import type {
   JobQueue,
   JobRepository,
   JobRecord,
+  LiveUpload,
   MediaRepository,
   ModelCatalog,
   WebhookRepository,
@@ -68,6 +69,8 @@ export interface AppDeps {
   readonly webhooks: WebhookRepository;
   /** Called when a job ends outside the runner (cancelled): queues its webhook and callback deliveries. */
   readonly onJobFinished: (job: JobRecord) => Promise<void>;
+  /** Analyses a claimed video job from its upload stream (absent: videos are analysed once stored). */
+  readonly runLive?: (job: JobRecord, live: LiveUpload) => void;
   /** Null turns authentication off (every request acts as the default owner). */
   readonly auth: Authenticator | null;
   readonly readiness: readonly ReadinessCheck[];

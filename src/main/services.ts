@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { authenticateApiKey } from '../app/api-keys.js';
-import type { Clock, JobRecord, VideoDecoder } from '../app/ports.js';
+import type { Clock, JobRecord, LiveUpload, VideoDecoder } from '../app/ports.js';
 import { TensorPool } from '../app/tensor-pool.js';
 import { SqlAiSettingsRepository } from '../adapters/db/ai-settings-repository.js';
 import { SqlAnalysisRepository } from '../adapters/db/analysis-repository.js';
@@ -102,6 +102,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   };
   const jobDeps = { jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
   const videos: VideoDecoder = { probe: probeVideo, frames: decodeFrames };
+  const handlerDeps = { ...jobDeps, video: (j: JobRecord, s: AbortSignal, live?: LiveUpload) => runVideoJob({ ...jobDeps, videos, inFlight: config.inferenceThreads + 1 }, j, s, live) };
   const runner: EmbeddedJobRunner = new EmbeddedJobRunner({
     jobs,
     clock,
@@ -109,7 +110,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     concurrency: config.jobConcurrency,
     pollMs: 2000,
     handler: (job, signal) =>
-      runAnalysisJob({ ...jobDeps, video: (j, s) => runVideoJob({ ...jobDeps, videos, inFlight: config.inferenceThreads + 1 }, j, s) }, job, signal),
+      runAnalysisJob(handlerDeps, job, signal),
   });
 
   const deps: AppDeps = {
@@ -128,6 +129,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     jobs,
     bus,
     queue: runner,
+    runLive: (job, live) => runner.adopt(job, (signal) => runAnalysisJob(handlerDeps, job, signal, live)),
     checkUrl,
     webhooks,
     onJobFinished,

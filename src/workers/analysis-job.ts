@@ -7,7 +7,7 @@ import { detectBlur } from '../app/detect-blur.js';
 import { detectObjects, type DetectObjectsDeps, type DetectOptions } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import { ingestMedia } from '../app/ingest-media.js';
-import type { AnalysisRepository, BlobStore, JobRecord, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
+import type { AnalysisRepository, BlobStore, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import { taskState, type JobInput } from '../domain/job.js';
@@ -19,7 +19,7 @@ export interface AnalysisJobDeps extends DetectObjectsDeps, JobEventDeps {
   readonly blobs: BlobStore;
   readonly analyses: AnalysisRepository;
   /** Runs a video job; absent until video support is wired. */
-  readonly video?: (job: JobRecord, signal: AbortSignal) => Promise<Record<string, unknown>>;
+  readonly video?: (job: JobRecord, signal: AbortSignal, live?: LiveUpload) => Promise<Record<string, unknown>>;
   /** Fetches image_url / video_url inputs (SSRF-guarded, size- and time-limited). */
   readonly urls: UrlSource;
   readonly maxImageBytes: number;
@@ -36,14 +36,14 @@ export function jobDetectOptions(s: AiSettings): DetectOptions {
 }
 
 /** Runs `job`; resolves when it is finished (succeeded or failed) and recorded. */
-export async function runAnalysisJob(deps: AnalysisJobDeps, job: JobRecord, signal: AbortSignal): Promise<void> {
+export async function runAnalysisJob(deps: AnalysisJobDeps, job: JobRecord, signal: AbortSignal, live?: LiveUpload): Promise<void> {
   await emitJobEvent(deps, job.id, 'status', { status: taskState('running') });
   let result: Record<string, unknown>;
   let failure: string | null = null;
   try {
     if (job.kind === 'video') {
       if (!deps.video) throw new AppError('SERVICE_UNAVAILABLE', 'video analysis is not available in this process');
-      result = await deps.video(job, signal);
+      result = await deps.video(job, signal, live);
     } else {
       result = await runItems(deps, job, signal);
     }
@@ -137,6 +137,7 @@ export async function resolveInput(deps: AnalysisJobDeps, job: JobRecord, input:
     if (!record) throw new AppError('NOT_FOUND', `media ${input.mediaId} no longer exists`);
     return record;
   }
+  if ('uploading' in input) throw new AppError('BAD_REQUEST', `the upload of ${input.uploading} did not complete`);
   const res = await deps.urls.get(input.url, signal);
   if (res.status < 200 || res.status >= 300) throw new AppError('BAD_REQUEST', `fetching ${input.url} answered HTTP ${res.status}`);
   const name = decodeURIComponent(new URL(input.url).pathname.split('/').pop() ?? '') || 'download';

@@ -6,7 +6,7 @@
  */
 import { detectInPixels, type DetectObjectsDeps } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
-import type { BlobStore, JobRecord, MediaRepository, UrlSource, VideoDecoder } from '../app/ports.js';
+import type { BlobStore, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
 import { laplacianVariance, rgbToGrey } from '../domain/blur.js';
 import { AppError } from '../domain/errors.js';
 import { roundBox, type Box } from '../domain/geometry.js';
@@ -30,18 +30,56 @@ const TRACK_LOW_FACTOR = 0.5;
 const PROGRESS_EVERY_MS = 500;
 
 /** Runs a video job; resolves with its result, throws AppError for a bad video (the job fails with its reason). */
-export async function runVideoJob(deps: VideoJobDeps & Pick<AnalysisJobDeps, 'maxImageBytes' | 'analyses'>, job: JobRecord, signal: AbortSignal): Promise<Record<string, unknown>> {
+export async function runVideoJob(
+  deps: VideoJobDeps & Pick<AnalysisJobDeps, 'maxImageBytes' | 'analyses'>,
+  job: JobRecord,
+  signal: AbortSignal,
+  live?: LiveUpload,
+): Promise<Record<string, unknown>> {
+  if (live) return runLive(deps, job, signal, live);
   const input = job.inputs[0];
   if (!input) throw new AppError('VALIDATION_ERROR', 'the job names no video');
   const record = await resolveInput(deps, job, input, signal);
   if (record.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${record.name} is not a video`);
   let current = await moveStatus(deps, record, MediaStatus.AIProcessing);
   try {
-    const result = await analyseVideo(deps, job, record.path, signal);
+    const facts = await deps.videos.probe(record.path);
+    const result = await analyseVideo(deps, job, record.path, facts, signal);
     current = await moveStatus(deps, current, MediaStatus.AIProcessed);
     return { media_id: record.id, ...result };
   } catch (err) {
     if (err instanceof AppError) await moveStatus(deps, current, MediaStatus.Error, err.message);
+    throw err;
+  }
+}
+
+/**
+ * Analyses a video from its upload stream while the same bytes go to disk: the first frames are analysed before
+ * the upload ends. Frames are decoded at full size (the original size is not known before the first frame), and
+ * the stored file's facts are read once the upload is complete.
+ */
+async function runLive(deps: VideoJobDeps, job: JobRecord, signal: AbortSignal, live: LiveUpload): Promise<Record<string, unknown>> {
+  const processing = live.stored.then((r) => moveStatus(deps, r, MediaStatus.AIProcessing));
+  // If the upload fails the request fails too; the analysis stops with it (its source ends with the error).
+  processing.catch(() => undefined);
+  try {
+    let result: Record<string, unknown>;
+    try {
+      result = await analyseVideo(deps, job, live.bytes, null, signal, async () => deps.videos.probe((await live.stored).path));
+    } catch (err) {
+      // Some files cannot be decoded from a pipe after all: once stored, they are analysed again from the file.
+      const record = await processing.catch(() => null);
+      if (!(err instanceof AppError) || !record || signal.aborted) throw err;
+      await emitJobEvent(deps, job.id, 'status', { status: 'PROCESSING', restarted: `from the stored file (${err.message})` });
+      const facts = await deps.videos.probe(record.path);
+      result = await analyseVideo(deps, job, record.path, facts, signal);
+    }
+    const record = await processing;
+    await moveStatus(deps, record, MediaStatus.AIProcessed);
+    return { media_id: record.id, ...result };
+  } catch (err) {
+    const record = await processing.catch(() => null);
+    if (record && err instanceof AppError) await moveStatus(deps, record, MediaStatus.Error, err.message);
     throw err;
   }
 }
@@ -53,14 +91,21 @@ interface FrameOut {
   blur?: { laplacian_variance: number; is_blurry: boolean };
 }
 
-async function analyseVideo(deps: VideoJobDeps, job: JobRecord, path: string, signal: AbortSignal): Promise<Record<string, unknown>> {
+async function analyseVideo(
+  deps: VideoJobDeps,
+  job: JobRecord,
+  source: string | AsyncIterable<Uint8Array>,
+  known: VideoFacts | null,
+  signal: AbortSignal,
+  factsLater?: () => Promise<VideoFacts>,
+): Promise<Record<string, unknown>> {
   const s = job.settings;
-  const facts = await deps.videos.probe(path);
   const detect = jobDetectOptions(s);
   const model = await deps.models.require(detect.model, 'detect');
-  const maxSide = Math.max(model.manifest.input.width, model.manifest.input.height);
+  // Scaled to the model input by ffmpeg when the size is known; from a stream, full size (letterboxed by sharp).
+  const maxSide = known ? Math.max(model.manifest.input.width, model.manifest.input.height) : 100_000;
   const sampling = { everyNth: s.frame_period_recognition, minSeconds: s.frame_recognition_seconds, maxSide };
-  const expected = expectedFrames(facts, sampling);
+  const expected = known ? expectedFrames(known, sampling) : 0;
   const tracker = new Tracker({
     iouThreshold: s.tracking_intersection_threshold,
     maxAgeSeconds: s.tracking_max_age_seconds,
@@ -77,7 +122,7 @@ async function analyseVideo(deps: VideoJobDeps, job: JobRecord, path: string, si
   const finishOne = async (): Promise<void> => {
     const { frame, report, blur } = await (window.shift() as (typeof window)[number]);
     inferenceMs += report.timings.inference_ms;
-    const scale = facts.width / frame.width;
+    const scale = known ? known.width / frame.width : 1;
     const tracked = tracker.update({
       frameIndex: frame.index,
       timestamp: frame.timestamp,
@@ -104,7 +149,7 @@ async function analyseVideo(deps: VideoJobDeps, job: JobRecord, path: string, si
   };
 
   const lowThreshold = s.probability_threshold * TRACK_LOW_FACTOR;
-  for await (const frame of deps.videos.frames(path, sampling, signal)) {
+  for await (const frame of deps.videos.frames(source, sampling, signal)) {
     if (signal.aborted) throw new JobInterrupted('interrupted');
     const meta = { index: frame.index, timestamp: frame.timestamp, width: frame.width, height: frame.height };
     const pending = detectInPixels(deps, frame, { ...detect, threshold: lowThreshold, tiling: 'off' }).then((report) => ({
@@ -120,6 +165,7 @@ async function analyseVideo(deps: VideoJobDeps, job: JobRecord, path: string, si
   while (window.length) await finishOne();
   if (frames.length === 0) throw new AppError('BAD_REQUEST', 'the video has no frames that could be decoded');
 
+  const facts = known ?? (await (factsLater as () => Promise<VideoFacts>)());
   const elapsed = (performance.now() - started) / 1000;
   await deps.jobs.update(job.id, { progress: { done: frames.length, total: frames.length } }, deps.clock.now());
   return {

@@ -128,6 +128,10 @@ export class SqlJobRepository implements JobRepository {
     return rows.length > 0;
   }
 
+  async setInputs(id: string, inputs: JobInput[], at: Date): Promise<void> {
+    await this.db.update(jobs).set({ inputs, updatedAt: at }).where(eq(jobs.id, id));
+  }
+
   async release(id: string, at: Date): Promise<void> {
     await this.db
       .update(jobs)

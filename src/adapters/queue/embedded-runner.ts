@@ -82,13 +82,17 @@ export class EmbeddedJobRunner implements JobQueue {
     }
   }
 
-  private launch(job: JobRecord): void {
+  adopt(job: JobRecord, run: (signal: AbortSignal) => Promise<void>): void {
+    this.launch(job, run);
+  }
+
+  private launch(job: JobRecord, run?: (signal: AbortSignal) => Promise<void>): void {
     const abort = new AbortController();
     const log = this.opts.logger.child({ job_id: job.id });
     const done = (async () => {
       log.info({ kind: job.kind, attempt: job.attempts }, 'job started');
       try {
-        await this.opts.handler(job, abort.signal);
+        await (run ? run(abort.signal) : this.opts.handler(job, abort.signal));
         log.info('job finished');
       } catch (err) {
         if (abort.signal.aborted && this.stopped) {

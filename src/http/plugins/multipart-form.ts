@@ -17,14 +17,14 @@ export const multipartRoute = {
 /** Reads a multipart form. `onFile` consumes each file part as it arrives; fields are validated by `fields`. */
 export async function readForm<T>(
   request: FastifyRequest,
-  options: { fields: TSchema; maxFileBytes: number; onFile: (part: MultipartFile) => Promise<void> },
+  options: { fields: TSchema; maxFileBytes: number; onFile: (part: MultipartFile, fieldsSoFar: Readonly<Record<string, string>>) => Promise<void> },
 ): Promise<T> {
   if (!request.isMultipart()) {
     throw new AppError('VALIDATION_ERROR', 'expected a multipart/form-data body with a file');
   }
   const raw: Record<string, string> = {};
   for await (const part of request.parts({ limits: { fileSize: options.maxFileBytes, fieldSize: 1024 * 1024, fields: 50 } })) {
-    if (part.type === 'file') await options.onFile(part);
+    if (part.type === 'file') await options.onFile(part, raw);
     else raw[part.fieldname] = String(part.value);
   }
   return parseFields<T>(options.fields, raw);

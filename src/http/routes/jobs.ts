@@ -4,8 +4,10 @@ import type { FastifyReply } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { ingestMedia, type IngestMediaDeps } from '../../app/ingest-media.js';
 import { deleteMedia, getMedia } from '../../app/media-queries.js';
-import type { JobRecord, MediaRecord } from '../../app/ports.js';
+import type { JobRecord, LiveUpload, MediaRecord } from '../../app/ports.js';
 import { submitJob, type SubmitJobDeps } from '../../app/submit-job.js';
+import { teeBytes } from '../../app/tee-bytes.js';
+import { sanitizeFilename } from '../../domain/media-kind.js';
 import { AppError } from '../../domain/errors.js';
 import { isFinished, parseTasks, type JobEvent, type JobInput, type JobTask } from '../../domain/job.js';
 import { fileBytes, multipartRoute, parseFields, readForm } from '../plugins/multipart-form.js';
@@ -19,11 +21,20 @@ export interface JobRouteDeps extends SubmitJobDeps, IngestMediaDeps {
   /** Checks a user-supplied URL's syntax before it is queued (the fetch itself checks where it leads). */
   readonly checkUrl: (url: string) => void;
   readonly onJobFinished: (job: JobRecord) => Promise<void>;
+  /** Starts analysing a claimed video job from its upload stream (absent: videos are analysed once stored). */
+  readonly runLive?: (job: JobRecord, live: LiveUpload) => void;
 }
 
 const Params = Type.Object({ id: JobId });
 const TaskParams = Type.Object({ task_id: JobId });
 const HEARTBEAT_MS = 15_000;
+/**
+ * Containers ffmpeg can decode from a pipe as they arrive. MP4/MOV usually keep their index at the end, so they
+ * are analysed from the stored file once the upload is complete.
+ */
+const STREAMABLE = /\.(avi|mkv|webm|ts|mts|m2ts|mpg|mpeg|flv)$/i;
+/** How far the decoder's copy of a live upload may fall behind the disk's before the upload waits for it. */
+const LIVE_LAG_BYTES = 16 * 1024 * 1024;
 
 /** Seed 003's /analyze and /results, seed 004's /jobs and batch endpoints, and the SSE event stream. */
 export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, deps) => {
@@ -52,15 +63,24 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       const ownerId = request.principal.ownerId;
       if (request.isMultipart()) {
         let media: MediaRecord | undefined;
+        let liveJob: JobRecord | undefined;
         const fields = await readForm<Static<typeof AnalyzeFields>>(request, {
           fields: AnalyzeFields,
           maxFileBytes: deps.maxUploadBytes,
-          onFile: async (part) => {
+          onFile: async (part, early) => {
             if (part.fieldname !== 'file' || media) throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'; send one file in the field 'file'`);
-            media = (await ingestMedia(deps, { ownerId, filename: part.filename, content: fileBytes(part) })).record;
+            if (deps.runLive && STREAMABLE.test(sanitizeFilename(part.filename))) {
+              // Form fields sent before the file shape the job; the analysis starts with the first bytes.
+              const early_ = parseFields<Static<typeof AnalyzeFields>>(AnalyzeFields, { ...early });
+              if (early_.callback_url) deps.checkUrl(early_.callback_url);
+              ({ media, job: liveJob } = await ingestLive(ownerId, part, parseTasks(early_.tasks), early_.callback_url, deps.runLive));
+            } else {
+              media = (await ingestMedia(deps, { ownerId, filename: part.filename, content: fileBytes(part) })).record;
+            }
           },
         });
         if (!media) throw new AppError('VALIDATION_ERROR', "no file: send the media in the multipart field 'file'");
+        if (liveJob) return reply.status(202).send(accepted(liveJob, media.id));
         const tasks = parseTasks(fields.tasks);
         if (fields.callback_url) deps.checkUrl(fields.callback_url);
         const job = await submitJob(deps, { ownerId, kind: kindOf(media), inputs: [{ mediaId: media.id, name: media.name }], tasks, callbackUrl: fields.callback_url });
@@ -171,6 +191,40 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         return reply.status(202).send(job);
       },
     );
+  }
+
+  /**
+   * A video upload analysed as it arrives: the job is created (claimed by this process) when the file starts, the
+   * bytes go both to disk and to the decoder, and the job's input becomes the stored medium when the upload ends.
+   * If the upload is refused, the job fails with the reason and the error is the answer.
+   */
+  async function ingestLive(
+    ownerId: string,
+    part: MultipartFile,
+    tasks: JobTask[],
+    callbackUrl: string | undefined,
+    runLive: (job: JobRecord, live: LiveUpload) => void,
+  ): Promise<{ media: MediaRecord; job: JobRecord }> {
+    const name = sanitizeFilename(part.filename);
+    const job = await submitJob(deps, { ownerId, kind: 'video', inputs: [{ uploading: name }], tasks, callbackUrl, claim: true });
+    const [toDisk, toDecoder] = teeBytes(fileBytes(part), LIVE_LAG_BYTES);
+    let settle!: { resolve: (m: MediaRecord) => void; reject: (e: unknown) => void };
+    const stored = new Promise<MediaRecord>((resolve, reject) => (settle = { resolve, reject }));
+    stored.catch(() => undefined);
+    runLive(job, { bytes: toDecoder, stored });
+    try {
+      const { record } = await ingestMedia(deps, { ownerId, filename: part.filename, content: toDisk });
+      if (record.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${record.name} is not a video`);
+      await deps.jobs.setInputs(job.id, [{ mediaId: record.id, name: record.name }], deps.clock.now());
+      settle.resolve(record);
+      return { media: record, job: { ...job, inputs: [{ mediaId: record.id, name: record.name }] } };
+    } catch (err) {
+      settle.reject(err);
+      const at = deps.clock.now();
+      await deps.jobs.update(job.id, { status: 'failed', error: `the upload was refused: ${err instanceof Error ? err.message : String(err)}`, finishedAt: at }, at);
+      deps.queue.interrupt(job.id);
+      throw err;
+    }
   }
 
   /** Ingests each uploaded file, then queues one batch job; a refused file undoes the files this request added. */
