@@ -107,7 +107,7 @@ describe('video jobs (seed 000)', () => {
       headers: { 'x-api-key': key, 'content-type': `multipart/form-data; boundary=${boundary}` },
       body,
       duplex: 'half',
-    } as RequestInit & { duplex: 'half' });
+    });
     expect(uploadDone).toBe(true);
     expect(res.status).toBe(202);
     const { task_id: id, media_id: mediaId } = (await res.json()) as { task_id: string; media_id: string };
