@@ -3,12 +3,13 @@
  * (New → AIProcessing → AIProcessed, or Error with the reason), and the detections are stored with it.
  */
 import { AppError } from '../domain/errors.js';
-import { MediaStatus, transitionMediaStatus } from '../domain/media-status.js';
+import { MediaStatus } from '../domain/media-status.js';
 import { checkImage } from './load-image.js';
 import { classFilter, detectObjects, requireDetector, type DetectionReport, type DetectObjectsDeps, type DetectOptions } from './detect-objects.js';
 import { ingestMedia, type IngestMediaDeps } from './ingest-media.js';
-import type { AnalysisRepository, Clock, MediaRecord, MediaRepository } from './ports.js';
+import type { AnalysisRepository } from './ports.js';
 import { deleteMedia } from './media-queries.js';
+import { moveMediaStatus } from './move-media-status.js';
 
 /** Dependencies of detect-and-store. */
 export interface DetectAndStoreDeps extends DetectObjectsDeps, IngestMediaDeps {
@@ -27,7 +28,7 @@ export async function detectAndStore(
   await checkImage(input.data, deps.sniffer, deps.decoder, deps.limits);
 
   const { record, created } = await ingestMedia(deps, { ownerId: input.ownerId, filename: input.filename, content: once(input.data) });
-  const current = await moveStatus(deps, record, MediaStatus.AIProcessing);
+  const current = await moveMediaStatus(deps, record, MediaStatus.AIProcessing);
   let report: DetectionReport;
   try {
     report = await detectObjects(deps, input.data, opts);
@@ -37,7 +38,7 @@ export async function detectAndStore(
       await deleteMedia(deps, input.ownerId, record.id);
     } else {
       const reason = err instanceof AppError ? err.message : 'detection failed';
-      await moveStatus(deps, current, MediaStatus.Error, reason);
+      await moveMediaStatus(deps, current, MediaStatus.Error, reason);
     }
     throw err;
   }
@@ -49,26 +50,10 @@ export async function detectAndStore(
     result: { width: report.width, height: report.height, detections: report.detections, tiles: report.tiles },
     createdAt: deps.clock.now(),
   });
-  await moveStatus(deps, current, MediaStatus.AIProcessed);
+  await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
   return { media_id: record.id, ...report };
 }
 
 async function* once(data: Buffer): AsyncGenerator<Uint8Array> {
   yield data;
-}
-
-/**
- * Moves a record's status if the lifecycle allows it from where it is now. Another analysis of the same media
- * may be under way (AIProcessing already): then the status is left to whichever finishes.
- */
-async function moveStatus(deps: { media: MediaRepository; clock: Clock }, record: MediaRecord, to: MediaStatus, reason?: string): Promise<MediaRecord> {
-  let change;
-  try {
-    change = transitionMediaStatus(record.status, to, reason);
-  } catch {
-    return record;
-  }
-  const at = deps.clock.now();
-  const moved = await deps.media.updateStatus(record.ownerId, record.id, record.status, change.status, change.reason, at);
-  return moved ? { ...record, status: change.status, statusReason: change.reason, updatedAt: at } : record;
 }

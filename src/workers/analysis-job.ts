@@ -7,11 +7,12 @@ import { detectBlur } from '../app/detect-blur.js';
 import { detectObjects, type DetectObjectsDeps, type DetectOptions } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import { ingestMedia } from '../app/ingest-media.js';
+import { moveMediaStatus } from '../app/move-media-status.js';
 import type { AnalysisRepository, BlobStore, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import { taskState, type JobInput } from '../domain/job.js';
-import { MediaStatus, transitionMediaStatus } from '../domain/media-status.js';
+import { MediaStatus } from '../domain/media-status.js';
 
 /** Dependencies of the analysis handler. */
 export interface AnalysisJobDeps extends DetectObjectsDeps, JobEventDeps {
@@ -87,7 +88,7 @@ async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInpu
     return { ...input, error: err.message, code: err.code };
   }
   const base = { media_id: record.id, name: record.name };
-  let current = await moveStatus(deps, record, MediaStatus.AIProcessing);
+  let current = await moveMediaStatus(deps, record, MediaStatus.AIProcessing);
   try {
     if (record.kind !== 'image') throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'this job analyses images; submit videos on their own');
     const data = await deps.blobs.read(record.path);
@@ -105,26 +106,13 @@ async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInpu
       });
     }
     if (job.tasks.includes('blur')) out.blur = await detectBlur(deps, data, job.settings.blur_threshold);
-    current = await moveStatus(deps, current, MediaStatus.AIProcessed);
+    current = await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
     return out;
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
-    await moveStatus(deps, current, MediaStatus.Error, err.message);
+    await moveMediaStatus(deps, current, MediaStatus.Error, err.message);
     return { ...base, error: err.message, code: err.code };
   }
-}
-
-/** Moves a medium's status where the lifecycle allows it; a concurrent analysis may already have moved it. */
-export async function moveStatus(deps: { media: MediaRepository; clock: JobEventDeps['clock'] }, record: MediaRecord, to: MediaStatus, reason?: string): Promise<MediaRecord> {
-  let change;
-  try {
-    change = transitionMediaStatus(record.status, to, reason);
-  } catch {
-    return record;
-  }
-  const at = deps.clock.now();
-  const moved = await deps.media.updateStatus(record.ownerId, record.id, record.status, change.status, change.reason, at);
-  return moved ? { ...record, status: change.status, statusReason: change.reason, updatedAt: at } : record;
 }
 
 /**

@@ -12,7 +12,8 @@ import { AppError } from '../domain/errors.js';
 import { roundBox, type Box } from '../domain/geometry.js';
 import { MediaStatus } from '../domain/media-status.js';
 import { Tracker, type TrackSummary } from '../domain/tracking/tracker.js';
-import { jobDetectOptions, JobInterrupted, moveStatus, resolveInput, type AnalysisJobDeps } from './analysis-job.js';
+import { moveMediaStatus } from '../app/move-media-status.js';
+import { jobDetectOptions, JobInterrupted, resolveInput, type AnalysisJobDeps } from './analysis-job.js';
 
 /** Dependencies of video jobs. */
 export interface VideoJobDeps extends DetectObjectsDeps, JobEventDeps {
@@ -41,14 +42,14 @@ export async function runVideoJob(
   if (!input) throw new AppError('VALIDATION_ERROR', 'the job names no video');
   const record = await resolveInput(deps, job, input, signal);
   if (record.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${record.name} is not a video`);
-  let current = await moveStatus(deps, record, MediaStatus.AIProcessing);
+  let current = await moveMediaStatus(deps, record, MediaStatus.AIProcessing);
   try {
     const facts = await deps.videos.probe(record.path);
     const result = await analyseVideo(deps, job, record.path, facts, signal);
-    current = await moveStatus(deps, current, MediaStatus.AIProcessed);
+    current = await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
     return { media_id: record.id, ...result };
   } catch (err) {
-    if (err instanceof AppError) await moveStatus(deps, current, MediaStatus.Error, err.message);
+    if (err instanceof AppError) await moveMediaStatus(deps, current, MediaStatus.Error, err.message);
     throw err;
   }
 }
@@ -59,7 +60,7 @@ export async function runVideoJob(
  * the stored file's facts are read once the upload is complete.
  */
 async function runLive(deps: VideoJobDeps, job: JobRecord, signal: AbortSignal, live: LiveUpload): Promise<Record<string, unknown>> {
-  const processing = live.stored.then((r) => moveStatus(deps, r, MediaStatus.AIProcessing));
+  const processing = live.stored.then((r) => moveMediaStatus(deps, r, MediaStatus.AIProcessing));
   // If the upload fails the request fails too; the analysis stops with it (its source ends with the error).
   processing.catch(() => undefined);
   try {
@@ -75,11 +76,11 @@ async function runLive(deps: VideoJobDeps, job: JobRecord, signal: AbortSignal, 
       result = await analyseVideo(deps, job, record.path, facts, signal);
     }
     const record = await processing;
-    await moveStatus(deps, record, MediaStatus.AIProcessed);
+    await moveMediaStatus(deps, record, MediaStatus.AIProcessed);
     return { media_id: record.id, ...result };
   } catch (err) {
     const record = await processing.catch(() => null);
-    if (record && err instanceof AppError) await moveStatus(deps, record, MediaStatus.Error, err.message);
+    if (record && err instanceof AppError) await moveMediaStatus(deps, record, MediaStatus.Error, err.message);
     throw err;
   }
 }
