@@ -60,4 +60,43 @@ describe('a job survives SIGKILL', () => {
     server.proc.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   });
+
+  it('finishes a video job killed in the middle', async () => {
+    const env = { ARGUS_DATA_DIR: dir, ARGUS_AUTH: 'off', LOG_LEVEL: 'info' };
+    let server = await startServer(env);
+    const form = new FormData();
+    form.append('file', new Blob([await readFile(testdata('video/Megamind.avi'))]), 'Megamind.avi');
+    const media = (await (await fetch(`http://127.0.0.1:${server.port}/api/v1/media`, { method: 'POST', body: form })).json()) as { id: string };
+    // Every frame, so the job runs long enough to be caught in the middle.
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/v1/analyze`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ media_id: media.id, settings: { frame_period_recognition: 1 } }),
+    });
+    const { task_id: id } = (await res.json()) as { task_id: string };
+    const get = async (port: number): Promise<Job & { result: { frames: unknown[]; tracks: unknown[] } | null }> =>
+      (await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${id}`)).json()) as Job & { result: { frames: unknown[]; tracks: unknown[] } | null };
+    for (;;) {
+      const job = await get(server.port);
+      if (job.progress.done > 0) break;
+      expect(job.status).not.toBe('succeeded');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    server.proc.kill('SIGKILL');
+    await server.exited;
+
+    server = await startServer(env);
+    let after;
+    for (;;) {
+      after = await get(server.port);
+      if (after.status !== 'running' && after.status !== 'queued') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(after.status).toBe('succeeded');
+    expect(after.attempts).toBe(2);
+    expect(after.result!.frames).toHaveLength(270);
+    expect(after.result!.tracks.length).toBeGreaterThan(0);
+    server.proc.kill('SIGTERM');
+    await server.exited;
+  });
 });
