@@ -3,6 +3,8 @@
  * or the real thing.
  */
 import type { GreyImage } from '../domain/blur.js';
+import type { Box } from '../domain/geometry.js';
+import type { FaceQuality } from '../domain/faces/quality.js';
 import type { RgbImage } from '../domain/image-tensor.js';
 import type { MediaKind } from '../domain/media-kind.js';
 import type { MediaStatus } from '../domain/media-status.js';
@@ -379,4 +381,51 @@ export interface VideoDecoder {
 export interface LiveUpload {
   readonly bytes: AsyncIterable<Uint8Array>;
   readonly stored: Promise<MediaRecord>;
+}
+
+/** An enrolled person, in one collection of one owner. */
+export interface PersonRecord {
+  readonly id: string;
+  readonly ownerId: string;
+  readonly collection: string;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** One enrolled face: its embedding, the model that made it, and where it came from. */
+export interface FaceRecord {
+  readonly id: string;
+  readonly ownerId: string;
+  readonly personId: string;
+  readonly collection: string;
+  readonly model: string;
+  readonly embedding: Float32Array;
+  readonly mediaId: string | null;
+  readonly box: Box;
+  readonly quality: FaceQuality;
+  readonly createdAt: Date;
+}
+
+/** A search hit: the best face of one person. */
+export interface FaceMatch {
+  readonly personId: string;
+  readonly personName: string;
+  readonly faceId: string;
+  readonly similarity: number;
+}
+
+/** Persistence and vector search of enrolled faces (pgvector, HNSW on cosine distance). */
+export interface FaceRepository {
+  createPerson(person: PersonRecord): Promise<void>;
+  findPerson(ownerId: string, id: string): Promise<PersonRecord | null>;
+  listPersons(ownerId: string, query: { collection?: string; limit: number; offset: number }): Promise<{ items: (PersonRecord & { faceCount: number })[]; total: number }>;
+  /** Deletes a person and every embedding of theirs; false if there was none. */
+  deletePerson(ownerId: string, id: string): Promise<boolean>;
+  addFace(face: FaceRecord): Promise<void>;
+  /** The faces of a person, without their embeddings. */
+  facesOf(ownerId: string, personId: string): Promise<Omit<FaceRecord, 'embedding'>[]>;
+  deleteFace(ownerId: string, personId: string, faceId: string): Promise<boolean>;
+  /** The nearest faces of one owner's collection made by `model`, best face per person, most similar first. */
+  search(ownerId: string, collection: string, model: string, embedding: Float32Array, limit: number): Promise<FaceMatch[]>;
 }

@@ -29,6 +29,7 @@ import type {
   LiveUpload,
   MediaRepository,
   ModelCatalog,
+  FaceRepository,
   WebhookRepository,
 } from '../app/ports.js';
 import type { TensorPool } from '../app/tensor-pool.js';
@@ -41,6 +42,7 @@ import { genReqId, requestIdHeader } from './plugins/request-id.js';
 import { aiSettingsRoutes } from './routes/ai-settings.js';
 import { blurRoutes } from './routes/blur.js';
 import { detectRoutes } from './routes/detect.js';
+import { faceRoutes } from './routes/faces.js';
 import { jobRoutes } from './routes/jobs.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
@@ -67,6 +69,7 @@ export interface AppDeps {
   /** Refuses a malformed user-supplied URL (422) before it is queued. */
   readonly checkUrl: (url: string) => void;
   readonly webhooks: WebhookRepository;
+  readonly faces: FaceRepository;
   /** Called when a job ends outside the runner (cancelled): queues its webhook and callback deliveries. */
   readonly onJobFinished: (job: JobRecord) => Promise<void>;
   /** Analyses a claimed video job from its upload stream (absent: videos are analysed once stored). */
@@ -159,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         maxBatchFiles: s.maxBatchFiles,
         maxAttempts: s.jobMaxAttempts,
       });
+      await api.register(faceRoutes, { ...deps, limits: s.imageLimits, maxImageBytes, ...settingsDeps });
       await api.register(webhookRoutes, { webhooks: deps.webhooks, jobs: deps.jobs, clock: deps.clock, checkUrl: deps.checkUrl });
       await api.register(aiSettingsRoutes, { ...settingsDeps, models: deps.models, clock: deps.clock });
       await api.register(keyRoutes, { keys: deps.keys, clock: deps.clock });

@@ -23,6 +23,7 @@ import { runVideoJob } from '../workers/video-job.js';
 import { decodeFrames, probeVideo } from '../adapters/media/ffmpeg-video.js';
 import { enqueueJobDeliveries } from '../app/webhooks.js';
 import { SqlWebhookRepository } from '../adapters/db/webhook-repository.js';
+import { SqlFaceRepository } from '../adapters/db/face-repository.js';
 import { checkUrlHost, checkUrlSyntax, SafeFetcher } from '../adapters/http/safe-fetch.js';
 import { JoseTokenVerifier } from '../adapters/auth/jwt-verifier.js';
 import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
@@ -132,6 +133,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     runLive: (job, live) => runner.adopt(job, (signal) => runAnalysisJob(handlerDeps, job, signal, live)),
     checkUrl,
     webhooks,
+    faces: new SqlFaceRepository(database.db),
     onJobFinished,
     metrics,
     auth,

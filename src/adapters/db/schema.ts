@@ -1,5 +1,6 @@
 /** The database schema, shared by PGlite and PostgreSQL. `npm run db:generate` turns changes into a migration. */
-import { bigint, bigserial, foreignKey, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import type { FaceQuality } from '../../domain/faces/quality.js';
+import { bigint, bigserial, customType, foreignKey, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
@@ -164,4 +165,49 @@ export const deliveryAttempts = pgTable(
     durationMs: integer('duration_ms').notNull(),
   },
   (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);
+
+/**
+ * A pgvector `vector` of any dimension: each embedding model has its own size, and the HNSW index is built per
+ * dimension on `embedding::vector(N)` (see face-repository.ts).
+ */
+const anyVector = customType<{ data: number[]; driverData: string }>({
+  dataType: () => 'vector',
+  toDriver: (v) => `[${v.join(',')}]`,
+  fromDriver: (v) => (typeof v === 'string' ? (JSON.parse(v) as number[]) : (v as number[])),
+});
+
+/** Enrolled persons, each in one collection of one owner. */
+export const persons = pgTable(
+  'persons',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    collection: text('collection').notNull(),
+    name: text('name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('persons_owner_collection_idx').on(t.ownerId, t.collection, t.createdAt)],
+);
+
+/** Face embeddings (L2-normalised), tagged with the model that made them; deleted with their person. */
+export const faceEmbeddings = pgTable(
+  'face_embeddings',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    personId: text('person_id')
+      .notNull()
+      .references(() => persons.id, { onDelete: 'cascade' }),
+    collection: text('collection').notNull(),
+    model: text('model').notNull(),
+    dims: integer('dims').notNull(),
+    embedding: anyVector('embedding').notNull(),
+    mediaId: text('media_id'),
+    box: jsonb('box').$type<{ x1: number; y1: number; x2: number; y2: number }>().notNull(),
+    quality: jsonb('quality').$type<FaceQuality>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('face_embeddings_scope_idx').on(t.ownerId, t.collection, t.model), index('face_embeddings_person_idx').on(t.personId)],
 );

@@ -1,0 +1,130 @@
+/**
+ * Face use cases (seed 004, phase 3): detect, enroll a person's face into a collection, search a collection with
+ * every face of a probe image, compare two faces, and manage persons. Searches only ever compare embeddings made by
+ * the same model, within one owner's collection.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../domain/errors.js';
+import { cosine } from '../domain/faces/embedding.js';
+import { judgeEnrollment } from '../domain/faces/quality.js';
+import { findFaces, type FacePipelineDeps, type FaceOptions, type FaceReport, type FoundFace } from './face-pipeline.js';
+import type { Clock, FaceRepository, PersonRecord } from './ports.js';
+
+/** Dependencies of the face use cases. */
+export interface FacesDeps extends FacePipelineDeps {
+  readonly faces: FaceRepository;
+  readonly clock: Clock;
+}
+
+/** The face settings of one call: models, detection score, match threshold. */
+export interface FaceSettings {
+  readonly detector: string;
+  readonly embedder: string;
+  readonly minScore: number;
+  readonly threshold: number;
+}
+
+const options = (s: FaceSettings, embed: boolean): FaceOptions => ({ detector: s.detector, embedder: s.embedder, minScore: s.minScore, embed });
+
+/** The API view of one found face (embedding left out). */
+export function faceView(f: FoundFace): Record<string, unknown> {
+  return { box: f.box, landmarks: f.landmarks, score: f.score, quality: f.quality };
+}
+
+/** Every face in the image, with landmarks and quality. */
+export async function detectFaces(deps: FacesDeps, data: Uint8Array, s: FaceSettings): Promise<Record<string, unknown>> {
+  const report = await findFaces(deps, data, options(s, false));
+  return { width: report.width, height: report.height, model: report.detector, faces_detected: report.faces.length, faces: report.faces.map(faceView) };
+}
+
+/** What enrollment needs. */
+export interface EnrollInput {
+  readonly ownerId: string;
+  readonly data: Uint8Array;
+  readonly collection: string;
+  readonly personName?: string | undefined;
+  readonly personId?: string | undefined;
+  /** Which face when the photo has several (0 = the largest). */
+  readonly faceIndex?: number | undefined;
+}
+
+/** Enrolls one face for a new person (person_name) or an existing one (person_id). */
+export async function enrollFace(deps: FacesDeps, input: EnrollInput, s: FaceSettings): Promise<Record<string, unknown>> {
+  if ((input.personName === undefined) === (input.personId === undefined)) {
+    throw new AppError('VALIDATION_ERROR', 'give exactly one of person_name (a new person) or person_id (add a face to a person)');
+  }
+  let person: PersonRecord | null = null;
+  if (input.personId !== undefined) {
+    person = await deps.faces.findPerson(input.ownerId, input.personId);
+    if (!person) throw new AppError('NOT_FOUND', `person ${input.personId} not found`);
+    if (person.collection !== input.collection) throw new AppError('VALIDATION_ERROR', `person ${person.id} belongs to collection '${person.collection}', not '${input.collection}'`);
+  }
+  const report = await findFaces(deps, input.data, options(s, true));
+  const face = pickFace(report, input.faceIndex);
+  const poor = judgeEnrollment(face.quality);
+  if (poor) throw new AppError('POOR_FACE_QUALITY', `this face is too poor to enroll: ${poor}`, { quality: face.quality });
+  const now = deps.clock.now();
+  if (!person) {
+    person = { id: randomUUID(), ownerId: input.ownerId, collection: input.collection, name: (input.personName as string).trim(), createdAt: now, updatedAt: now };
+    await deps.faces.createPerson(person);
+  }
+  const faceId = randomUUID();
+  await deps.faces.addFace({
+    id: faceId,
+    ownerId: input.ownerId,
+    personId: person.id,
+    collection: person.collection,
+    model: report.embedder as string,
+    embedding: face.embedding as Float32Array,
+    mediaId: null,
+    box: face.box,
+    quality: face.quality,
+    createdAt: now,
+  });
+  return { person_id: person.id, person_name: person.name, collection: person.collection, face_id: faceId, model: report.embedder, face: faceView(face) };
+}
+
+function pickFace(report: FaceReport, index: number | undefined): FoundFace {
+  if (report.faces.length === 0) throw new AppError('NO_FACES', 'no face was found in the image');
+  if (index === undefined) {
+    if (report.faces.length > 1) {
+      throw new AppError('VALIDATION_ERROR', `the image has ${report.faces.length} faces; say which with face_index (0 = the largest)`, { faces: report.faces.map(faceView) });
+    }
+    return report.faces[0] as FoundFace;
+  }
+  const face = report.faces[index];
+  if (!face) throw new AppError('VALIDATION_ERROR', `face_index ${index} is out of range: the image has ${report.faces.length} face(s)`);
+  return face;
+}
+
+/** Searches a collection with every face of the probe: matches above the threshold, best first. */
+export async function searchFaces(deps: FacesDeps, input: { ownerId: string; data: Uint8Array; collection: string; limit: number }, s: FaceSettings): Promise<Record<string, unknown>> {
+  const report = await findFaces(deps, input.data, options(s, true));
+  const faces = [];
+  for (const f of report.faces) {
+    const hits = await deps.faces.search(input.ownerId, input.collection, report.embedder as string, f.embedding as Float32Array, input.limit);
+    const matches = hits
+      .filter((h) => h.similarity >= s.threshold)
+      .map((h) => ({ person_id: h.personId, person_name: h.personName, similarity: Math.round(h.similarity * 10_000) / 10_000 }));
+    faces.push({ ...faceView(f), matches });
+  }
+  return { collection: input.collection, model: report.embedder, threshold: s.threshold, faces_detected: faces.length, faces };
+}
+
+/** 1:1 comparison of the largest face of each image. */
+export async function compareFaces(deps: FacesDeps, image1: Uint8Array, image2: Uint8Array, s: FaceSettings): Promise<Record<string, unknown>> {
+  const [a, b] = await Promise.all([findFaces(deps, image1, options(s, true)), findFaces(deps, image2, options(s, true))]);
+  if (a.faces.length === 0) throw new AppError('NO_FACES', 'no face was found in image1');
+  if (b.faces.length === 0) throw new AppError('NO_FACES', 'no face was found in image2');
+  const fa = a.faces[0] as FoundFace;
+  const fb = b.faces[0] as FoundFace;
+  const similarity = cosine(fa.embedding as Float32Array, fb.embedding as Float32Array);
+  return {
+    similarity: Math.round(similarity * 10_000) / 10_000,
+    same_person: similarity >= s.threshold,
+    threshold: s.threshold,
+    model: a.embedder,
+    face1: faceView(fa),
+    face2: faceView(fb),
+  };
+}

@@ -1,0 +1,146 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_MODES, startTestApp, testdata, type TestApp } from './helper.js';
+
+type Face = { box: { x1: number; y1: number; x2: number; y2: number }; landmarks: [number, number][]; score: number; quality: { size: number } };
+type Match = { person_id: string; person_name: string; similarity: number };
+
+const face = (n: number, k: number): string => testdata(`faces/person${String(n).padStart(2, '0')}_ref_0${k}.jpg`);
+
+describe.each(DB_MODES)('faces on %s', (mode) => {
+  let t: TestApp;
+  let key: string;
+  beforeAll(async () => {
+    t = await startTestApp(mode);
+    key = await t.keyFor('event-organiser');
+  });
+  afterAll(() => t.close());
+
+  async function post(url: string, parts: Record<string, string | Buffer>, apiKey = key) {
+    const form = new FormData();
+    for (const [name, v] of Object.entries(parts)) {
+      if (typeof v === 'string') form.append(name, v);
+      else form.append(name, new Blob([v]), `${name}.jpg`);
+    }
+    const res = new Response(form);
+    return t.app.inject({ method: 'POST', url, payload: Buffer.from(await res.arrayBuffer()), headers: { 'content-type': res.headers.get('content-type')!, 'x-api-key': apiKey } });
+  }
+
+  it('finds the 8 faces of ultraface_9.jpg with landmarks on the eyes', async () => {
+    const res = await post('/api/v1/faces/detect', { file: await readFile(testdata('images/ultraface_9.jpg')) });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<{ faces_detected: number; faces: Face[] }>();
+    expect(body.faces_detected).toBe(8);
+    for (const f of body.faces) {
+      const [re, le, nose] = f.landmarks as [[number, number], [number, number], [number, number]];
+      const h = f.box.y2 - f.box.y1;
+      // Eyes: inside the box, in its upper half, left to right as seen; the nose below them.
+      for (const [x, y] of [re, le]) {
+        expect(x).toBeGreaterThan(f.box.x1);
+        expect(x).toBeLessThan(f.box.x2);
+        expect(y).toBeGreaterThan(f.box.y1);
+        expect(y).toBeLessThan(f.box.y1 + h * 0.6);
+      }
+      expect(re[0]).toBeLessThan(le[0]);
+      expect(nose[1]).toBeGreaterThan(Math.min(re[1], le[1]));
+    }
+    const none = await post('/api/v1/faces/detect', { file: await readFile(testdata('images/HappyFish.jpg')) });
+    expect(none.json<{ faces_detected: number }>().faces_detected).toBe(0);
+  });
+
+  it('enrolls one photo per person and finds them from their other photos; a stranger is not matched', async () => {
+    const ids = new Map<string, number>();
+    for (let n = 1; n <= 19; n++) {
+      const res = await post('/api/v1/faces/enroll', { file: await readFile(face(n, 1)), person_name: `Person ${n}`, collection: 'gala' });
+      expect(res.statusCode, `person ${n}: ${res.body}`).toBe(200);
+      ids.set(res.json<{ person_id: string }>().person_id, n);
+    }
+    let correct = 0;
+    let probes = 0;
+    for (let n = 1; n <= 19; n++) {
+      for (const k of [2, 3]) {
+        const res = await post('/api/v1/faces/search', { file: await readFile(face(n, k)), collection: 'gala' });
+        expect(res.statusCode).toBe(200);
+        const top = res.json<{ faces: { matches: Match[] }[] }>().faces[0]?.matches[0];
+        probes++;
+        if (top && ids.get(top.person_id) === n) correct++;
+      }
+    }
+    // A hard set (similar-looking pairs on purpose): clearly better than chance (1/19), not perfect.
+    expect(correct / probes).toBeGreaterThan(0.6);
+    console.log(`faces: top-1 ${correct}/${probes} = ${((100 * correct) / probes).toFixed(1)}% (${mode})`);
+
+    // Person 20 was never enrolled: no match above the threshold for most of their photos.
+    let strangerMatches = 0;
+    for (const k of [1, 2, 3]) {
+      const res = await post('/api/v1/faces/search', { file: await readFile(face(20, k)), collection: 'gala' });
+      strangerMatches += res.json<{ faces: { matches: Match[] }[] }>().faces[0]!.matches.length;
+    }
+    expect(strangerMatches).toBeLessThanOrEqual(1);
+
+    // Collections scope the search.
+    const other = await post('/api/v1/faces/search', { file: await readFile(face(1, 2)), collection: 'marathon' });
+    expect(other.json<{ faces: { matches: Match[] }[] }>().faces[0]!.matches).toEqual([]);
+  });
+
+  it('compares two faces', async () => {
+    const same = await post('/api/v1/faces/compare', { image1: await readFile(face(3, 1)), image2: await readFile(face(3, 2)) });
+    expect(same.statusCode, same.body).toBe(200);
+    const diff = await post('/api/v1/faces/compare', { image1: await readFile(face(3, 1)), image2: await readFile(face(7, 1)) });
+    expect(same.json<{ similarity: number }>().similarity).toBeGreaterThan(diff.json<{ similarity: number }>().similarity);
+    expect(diff.json()).toMatchObject({ same_person: false });
+    const noFace = await post('/api/v1/faces/compare', { image1: await readFile(face(3, 1)), image2: await readFile(testdata('images/starry_night.jpg')) });
+    expect(noFace.statusCode).toBe(422);
+    expect(noFace.json().error.code).toBe('NO_FACES');
+    const missing = await post('/api/v1/faces/compare', { image1: await readFile(face(3, 1)) });
+    expect(missing.statusCode).toBe(422);
+  });
+
+  it('refuses bad enrollments', async () => {
+    const group = await readFile(testdata('images/ultraface_9.jpg'));
+    const several = await post('/api/v1/faces/enroll', { file: group, person_name: 'Someone' });
+    expect(several.statusCode).toBe(422);
+    expect(several.json().error.message).toContain('face_index');
+    const picked = await post('/api/v1/faces/enroll', { file: group, person_name: 'Child', face_index: '0', collection: 'school' });
+    expect(picked.statusCode, picked.body).toBe(200);
+    const cases: [Record<string, string | Buffer>, number, string][] = [
+      [{ file: await readFile(testdata('images/HappyFish.jpg')), person_name: 'Fish' }, 422, 'NO_FACES'],
+      [{ file: await readFile(face(5, 1)) }, 422, 'VALIDATION_ERROR'],
+      [{ file: await readFile(face(5, 1)), person_id: 'not-a-uuid' }, 422, 'VALIDATION_ERROR'],
+      [{ file: await readFile(face(5, 1)), person_id: '6f1c1c0e-9a43-4d53-8d0e-3c1f7c1a2b3c' }, 404, 'NOT_FOUND'],
+      [{ file: await sharp(await readFile(face(5, 1))).blur(12).jpeg().toBuffer(), person_name: 'Blurry' }, 422, 'POOR_FACE_QUALITY'],
+    ];
+    for (const [parts, status, code] of cases) {
+      const res = await post('/api/v1/faces/enroll', parts);
+      expect(res.statusCode, `${code}: ${res.body}`).toBe(status);
+      expect(res.json().error.code).toBe(code);
+    }
+  });
+
+  it('manages persons: list, add and remove a face, delete removes every trace', async () => {
+    const created = await post('/api/v1/faces/enroll', { file: await readFile(face(9, 1)), person_name: 'Nine', collection: 'club' });
+    const id = created.json<{ person_id: string }>().person_id;
+    const added = await post(`/api/v1/faces/persons/${id}/faces`, { file: await readFile(face(9, 2)) });
+    expect(added.statusCode, added.body).toBe(200);
+    const person = (await t.app.inject({ url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': key } })).json<{ face_count: number; faces: { face_id: string }[] }>();
+    expect(person.face_count).toBe(2);
+    const list = (await t.app.inject({ url: '/api/v1/faces/persons?collection=club', headers: { 'x-api-key': key } })).json<{ items: { person_id: string; face_count: number }[]; total: number }>();
+    expect(list.total).toBe(1);
+    expect(list.items[0]).toMatchObject({ person_id: id, face_count: 2 });
+
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/faces/persons/${id}/faces/${person.faces[1]!.face_id}`, headers: { 'x-api-key': key } })).statusCode).toBe(204);
+    const found = await post('/api/v1/faces/search', { file: await readFile(face(9, 3)), collection: 'club', threshold: '-1' });
+    expect(found.json<{ faces: { matches: Match[] }[] }>().faces[0]!.matches[0]!.person_id).toBe(id);
+
+    // Others see nothing; deletion removes the person and every embedding.
+    expect((await t.app.inject({ url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': await t.keyFor('other') } })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': key } })).statusCode).toBe(204);
+    expect((await t.app.inject({ url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': key } })).statusCode).toBe(404);
+    const after = await post('/api/v1/faces/search', { file: await readFile(face(9, 3)), collection: 'club', threshold: '-1' });
+    expect(after.json<{ faces: { matches: Match[] }[] }>().faces[0]!.matches).toEqual([]);
+    const rows = await t.database.db.execute(`select count(*)::int as n from face_embeddings where person_id = '${id}'`);
+    expect(((rows as unknown as { rows: { n: number }[] }).rows[0]!).n).toBe(0);
+    expect((await t.app.inject({ url: '/api/v1/faces/persons/not-a-uuid', headers: { 'x-api-key': key } })).statusCode).toBe(422);
+  });
+});
