@@ -58,8 +58,19 @@ export async function findFaces(deps: FacePipelineDeps, data: Uint8Array, opts: 
   if (detector.manifest.decoder !== 'yunet') throw new AppError('MODEL_UNAVAILABLE', `face detector '${opts.detector}' has no landmarks; use yunet`);
   const embedder = opts.embed ? await deps.models.require(opts.embedder, 'face-embed') : null;
   await checkImage(data, deps.sniffer, deps.decoder, deps.limits);
-  const image = await deps.decoder.decodeRgb(data);
-  const faces = await detect(deps, detector, image, opts.minScore);
+  return facesIn(deps, detector, embedder, await deps.decoder.decodeRgb(data), opts.minScore);
+}
+
+/** The same on decoded pixels (a video frame). */
+export async function findFacesInPixels(deps: FacePipelineDeps, image: RgbImage, opts: FaceOptions): Promise<FaceReport> {
+  const detector = await deps.models.require(opts.detector, 'face-detect');
+  if (detector.manifest.decoder !== 'yunet') throw new AppError('MODEL_UNAVAILABLE', `face detector '${opts.detector}' has no landmarks; use yunet`);
+  const embedder = opts.embed ? await deps.models.require(opts.embedder, 'face-embed') : null;
+  return facesIn(deps, detector, embedder, image, opts.minScore);
+}
+
+async function facesIn(deps: FacePipelineDeps, detector: UsableModel, embedder: UsableModel | null, image: RgbImage, minScore: number): Promise<FaceReport> {
+  const faces = await detect(deps, detector, image, minScore);
   const out: FoundFace[] = [];
   for (const f of faces) {
     const aligned = alignFace(image, f.landmarks, 112);

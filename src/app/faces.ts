@@ -4,6 +4,7 @@
  * the same model, within one owner's collection.
  */
 import { randomUUID } from 'node:crypto';
+import type { AiSettings } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import { cosine } from '../domain/faces/embedding.js';
 import { judgeEnrollment } from '../domain/faces/quality.js';
@@ -22,6 +23,14 @@ export interface FaceSettings {
   readonly embedder: string;
   readonly minScore: number;
   readonly threshold: number;
+}
+
+/** YuNet score below which a detection is not a face (calibration in the README's faces section). */
+export const FACE_MIN_SCORE = 0.7;
+
+/** Face settings from a user's AI settings, with an optional per-call threshold. */
+export function faceSettingsFrom(s: AiSettings, threshold?: number): FaceSettings {
+  return { detector: s.face_detection_model, embedder: s.face_embedding_model, minScore: FACE_MIN_SCORE, threshold: threshold ?? s.face_similarity_threshold };
 }
 
 const options = (s: FaceSettings, embed: boolean): FaceOptions => ({ detector: s.detector, embedder: s.embedder, minScore: s.minScore, embed });

@@ -11,7 +11,7 @@ import type { MediaStatus } from '../domain/media-status.js';
 import type { OutputTensor } from '../domain/detection/detection.js';
 import type { ModelManifest, ModelStatus, ModelTask } from '../domain/model-manifest.js';
 import type { AiSettings, AiSettingsPatch } from '../domain/ai-settings.js';
-import type { JobEvent, JobInput, JobKind, JobStatus, JobTask } from '../domain/job.js';
+import type { JobEvent, JobInput, JobKind, JobOptions, JobStatus, JobTask } from '../domain/job.js';
 
 /** Who a request acts as. Every stored thing belongs to exactly one owner. */
 export interface Principal {
@@ -238,6 +238,7 @@ export interface JobRecord {
   readonly attempts: number;
   readonly maxAttempts: number;
   readonly callbackUrl: string | null;
+  readonly options: JobOptions;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly startedAt: Date | null;

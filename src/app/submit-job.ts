@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { applySettings, parseAiSettingsPatch } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
-import type { JobInput, JobKind, JobTask } from '../domain/job.js';
+import type { JobInput, JobKind, JobOptions, JobTask } from '../domain/job.js';
 import { effectiveSettings } from './ai-settings.js';
 import { emitJobEvent, type JobEventDeps } from './job-events.js';
 import type { AiSettingsRepository, JobQueue, JobRecord } from './ports.js';
@@ -28,6 +28,7 @@ export interface JobRequest {
   /** Settings for this job only, in any casing. */
   readonly settings?: unknown;
   readonly callbackUrl?: string | undefined;
+  readonly options?: JobOptions;
   /** The caller runs the job itself at once (a live upload): stored as running, attempt 1, the queue not woken. */
   readonly claim?: boolean;
 }
@@ -53,6 +54,7 @@ export async function submitJob(deps: SubmitJobDeps, request: JobRequest): Promi
     attempts: request.claim ? 1 : 0,
     maxAttempts: deps.maxAttempts,
     callbackUrl: request.callbackUrl ?? null,
+    options: request.options ?? {},
     createdAt: now,
     updatedAt: now,
     startedAt: request.claim ? now : null,

@@ -8,7 +8,7 @@ import { AppError } from './errors.js';
 export type JobKind = 'image' | 'batch' | 'video';
 
 /** Analyses a job can run on each item. */
-export const JOB_TASKS = ['detect', 'blur'] as const;
+export const JOB_TASKS = ['detect', 'blur', 'faces'] as const;
 export type JobTask = (typeof JOB_TASKS)[number];
 
 /** Where a job is in its life. Only queued and running jobs can change. */
@@ -19,6 +19,12 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
  * analysis runs as the bytes arrive; the input becomes the stored medium once the upload is complete).
  */
 export type JobInput = { readonly mediaId: string; readonly name?: string } | { readonly url: string } | { readonly uploading: string };
+
+/** Per-job choices beyond the settings: the face collection to search, and whether faces are only detected. */
+export interface JobOptions {
+  readonly collection?: string;
+  readonly faceOperation?: 'detect' | 'search';
+}
 
 /** Seed 003's status names. */
 export type TaskState = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';

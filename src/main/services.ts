@@ -101,7 +101,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const onJobFinished = async (job: JobRecord): Promise<void> => {
     if ((await enqueueJobDeliveries({ webhooks, clock, checkUrl }, job)) > 0) delivery.notify();
   };
-  const jobDeps = { jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
+  const faces = new SqlFaceRepository(database.db);
+  const jobDeps = { faces, jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
   const videos: VideoDecoder = { probe: probeVideo, frames: decodeFrames };
   const handlerDeps = { ...jobDeps, video: (j: JobRecord, s: AbortSignal, live?: LiveUpload) => runVideoJob({ ...jobDeps, videos, inFlight: config.inferenceThreads + 1 }, j, s, live) };
   const runner: EmbeddedJobRunner = new EmbeddedJobRunner({
@@ -133,7 +134,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     runLive: (job, live) => runner.adopt(job, (signal) => runAnalysisJob(handlerDeps, job, signal, live)),
     checkUrl,
     webhooks,
-    faces: new SqlFaceRepository(database.db),
+    faces,
     onJobFinished,
     metrics,
     auth,

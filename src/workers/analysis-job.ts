@@ -8,7 +8,8 @@ import { detectObjects, type DetectObjectsDeps, type DetectOptions } from '../ap
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import { ingestMedia } from '../app/ingest-media.js';
 import { moveMediaStatus } from '../app/move-media-status.js';
-import type { AnalysisRepository, BlobStore, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
+import { detectFaces, faceSettingsFrom, searchFaces } from '../app/faces.js';
+import type { AnalysisRepository, BlobStore, FaceRepository, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import { taskState, type JobInput } from '../domain/job.js';
@@ -19,6 +20,7 @@ export interface AnalysisJobDeps extends DetectObjectsDeps, JobEventDeps {
   readonly media: MediaRepository;
   readonly blobs: BlobStore;
   readonly analyses: AnalysisRepository;
+  readonly faces: FaceRepository;
   /** Runs a video job; absent until video support is wired. */
   readonly video?: (job: JobRecord, signal: AbortSignal, live?: LiveUpload) => Promise<Record<string, unknown>>;
   /** Fetches image_url / video_url inputs (SSRF-guarded, size- and time-limited). */
@@ -106,6 +108,13 @@ async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInpu
       });
     }
     if (job.tasks.includes('blur')) out.blur = await detectBlur(deps, data, job.settings.blur_threshold);
+    if (job.tasks.includes('faces')) {
+      const face = faceSettingsFrom(job.settings);
+      out.faces =
+        job.options.faceOperation === 'detect'
+          ? await detectFaces(deps, data, face)
+          : await searchFaces(deps, { ownerId: job.ownerId, data, collection: job.options.collection ?? 'default', limit: 5 }, face);
+    }
     current = await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
     return out;
   } catch (err) {

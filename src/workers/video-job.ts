@@ -32,7 +32,7 @@ const PROGRESS_EVERY_MS = 500;
 
 /** Runs a video job; resolves with its result, throws AppError for a bad video (the job fails with its reason). */
 export async function runVideoJob(
-  deps: VideoJobDeps & Pick<AnalysisJobDeps, 'maxImageBytes' | 'analyses'>,
+  deps: VideoJobDeps & Pick<AnalysisJobDeps, 'maxImageBytes' | 'analyses' | 'faces'>,
   job: JobRecord,
   signal: AbortSignal,
   live?: LiveUpload,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import Type, { type Static, type TSchema } from 'typebox';
 import { effectiveSettings } from '../../app/ai-settings.js';
-import { compareFaces, detectFaces, enrollFace, searchFaces, type FaceSettings, type FacesDeps } from '../../app/faces.js';
+import { compareFaces, detectFaces, enrollFace, faceSettingsFrom, searchFaces, type FaceSettings, type FacesDeps } from '../../app/faces.js';
 import type { AiSettingsRepository, PersonRecord } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
@@ -15,9 +15,6 @@ export interface FaceRouteDeps extends FacesDeps {
   readonly defaults: AiSettings;
   readonly maxImageBytes: number;
 }
-
-/** YuNet score below which a detection is not a face (see the faces README section for the calibration). */
-export const FACE_MIN_SCORE = 0.6;
 
 const Collection = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$', description: 'A collection (e.g. one per event); default "default"' });
 const Uuid = Type.String({ format: 'uuid' });
@@ -64,10 +61,7 @@ async function readImages<T>(request: FastifyRequest, fields: TSchema, files: re
 
 /** Seed 004's face endpoints: detect, enroll, search, compare, and persons. */
 export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, deps) => {
-  const settingsOf = async (ownerId: string, threshold?: number): Promise<FaceSettings> => {
-    const s = await effectiveSettings(deps, ownerId);
-    return { detector: s.face_detection_model, embedder: s.face_embedding_model, minScore: FACE_MIN_SCORE, threshold: threshold ?? s.face_similarity_threshold };
-  };
+  const settingsOf = async (ownerId: string, threshold?: number): Promise<FaceSettings> => faceSettingsFrom(await effectiveSettings(deps, ownerId), threshold);
   const form = (summary: string, body: TSchema, codes: number[]) => ({
     ...multipartRoute,
     schema: { tags: ['faces'], summary, consumes: ['multipart/form-data'], body, security: secured, response: { 200: Loose, ...errorResponses(...codes) } },

@@ -9,10 +9,10 @@ import { submitJob, type SubmitJobDeps } from '../../app/submit-job.js';
 import { teeBytes } from '../../app/tee-bytes.js';
 import { sanitizeFilename } from '../../domain/media-kind.js';
 import { AppError } from '../../domain/errors.js';
-import { isFinished, parseTasks, type JobEvent, type JobInput, type JobTask } from '../../domain/job.js';
+import { isFinished, parseTasks, type JobEvent, type JobInput, type JobOptions, type JobTask } from '../../domain/job.js';
 import { fileBytes, multipartRoute, parseFields, readForm } from '../plugins/multipart-form.js';
 import { errorResponses, secured } from '../schemas/common.js';
-import { AnalyzeAccepted, AnalyzeFields, AnalyzeJson, BatchAccepted, Job, JobId, JobList, JobListQuery, TaskResult, jobView, taskResultView } from '../schemas/jobs.js';
+import { AnalyzeAccepted, AnalyzeFields, AnalyzeJson, BatchAccepted, FaceBatchFields, Job, JobId, JobList, JobListQuery, TaskResult, jobView, taskResultView } from '../schemas/jobs.js';
 
 /** What the job routes need. */
 export interface JobRouteDeps extends SubmitJobDeps, IngestMediaDeps {
@@ -73,7 +73,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
               // Form fields sent before the file shape the job; the analysis starts with the first bytes.
               const early_ = parseFields<Static<typeof AnalyzeFields>>(AnalyzeFields, { ...early });
               if (early_.callback_url) deps.checkUrl(early_.callback_url);
-              ({ media, job: liveJob } = await ingestLive(ownerId, part, parseTasks(early_.tasks), early_.callback_url, deps.runLive));
+              ({ media, job: liveJob } = await ingestLive(ownerId, part, parseTasks(early_.tasks), early_.callback_url, deps.runLive, optionsOf(early_.collection)));
             } else {
               media = (await ingestMedia(deps, { ownerId, filename: part.filename, content: fileBytes(part) })).record;
             }
@@ -83,7 +83,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         if (liveJob) return reply.status(202).send(accepted(liveJob, media.id));
         const tasks = parseTasks(fields.tasks);
         if (fields.callback_url) deps.checkUrl(fields.callback_url);
-        const job = await submitJob(deps, { ownerId, kind: kindOf(media), inputs: [{ mediaId: media.id, name: media.name }], tasks, callbackUrl: fields.callback_url });
+        const job = await submitJob(deps, { ownerId, kind: kindOf(media), inputs: [{ mediaId: media.id, name: media.name }], tasks, callbackUrl: fields.callback_url, options: optionsOf(fields.collection) });
         return reply.status(202).send(accepted(job, media.id));
       }
       // JSON bodies are checked here (the route's validator passes multipart streams through): unknown fields → 422.
@@ -104,7 +104,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         kind = body.video_url !== undefined ? 'video' : 'image';
         input = { url };
       }
-      const job = await submitJob(deps, { ownerId, kind, inputs: [input], tasks, settings: body.settings, callbackUrl: body.callback_url });
+      const job = await submitJob(deps, { ownerId, kind, inputs: [input], tasks, settings: body.settings, callbackUrl: body.callback_url, options: optionsOf(body.collection) });
       return reply.status(202).send(accepted(job, 'mediaId' in input ? input.mediaId : undefined));
     },
   );
@@ -167,6 +167,27 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     },
   );
 
+  app.post(
+    '/faces/search/batch',
+    {
+      ...multipartRoute,
+      schema: {
+        tags: ['jobs', 'faces'],
+        summary: 'Face detection or search (operation=detect|search) on up to 100 images (repeated multipart field files) as a job',
+        consumes: ['multipart/form-data'],
+        body: Type.Object({ files: Type.Array(Type.String({ format: 'binary' })), ...FaceBatchFields.properties }),
+        security: secured,
+        response: { 202: BatchAccepted, ...errorResponses(400, 401, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const job = await submitBatch(request.principal.ownerId, 'faces', (handler) =>
+        readForm<Static<typeof FaceBatchFields>>(request, { fields: FaceBatchFields, maxFileBytes: deps.maxUploadBytes, onFile: handler }),
+      );
+      return reply.status(202).send(job);
+    },
+  );
+
   for (const [path, task, summary] of [
     ['/blur/detect/batch', 'blur', 'Blur detection on up to 100 images (repeated multipart field files) as a job'],
     ['/detect/batch', 'detect', 'Object detection on up to 100 images (repeated multipart field files) as a job'],
@@ -204,9 +225,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     tasks: JobTask[],
     callbackUrl: string | undefined,
     runLive: (job: JobRecord, live: LiveUpload) => void,
+    options: JobOptions,
   ): Promise<{ media: MediaRecord; job: JobRecord }> {
     const name = sanitizeFilename(part.filename);
-    const job = await submitJob(deps, { ownerId, kind: 'video', inputs: [{ uploading: name }], tasks, callbackUrl, claim: true });
+    const job = await submitJob(deps, { ownerId, kind: 'video', inputs: [{ uploading: name }], tasks, callbackUrl, claim: true, options });
     const [toDisk, toDecoder] = teeBytes(fileBytes(part), LIVE_LAG_BYTES);
     let settle!: { resolve: (m: MediaRecord) => void; reject: (e: unknown) => void };
     const stored = new Promise<MediaRecord>((resolve, reject) => (settle = { resolve, reject }));
@@ -231,11 +253,11 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
   async function submitBatch(
     ownerId: string,
     task: JobTask,
-    read: (onFile: (part: MultipartFile) => Promise<void>) => Promise<{ callback_url?: string }>,
+    read: (onFile: (part: MultipartFile) => Promise<void>) => Promise<{ callback_url?: string; collection?: string; operation?: 'detect' | 'search' }>,
   ): Promise<Static<typeof BatchAccepted>> {
     const added: MediaRecord[] = [];
     const inputs: JobInput[] = [];
-    let fields: { callback_url?: string };
+    let fields: { callback_url?: string; collection?: string; operation?: 'detect' | 'search' };
     try {
       fields = await read(async (part) => {
         if (part.fieldname !== 'files' && part.fieldname !== 'file') throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'; send images in the field 'files'`);
@@ -251,8 +273,13 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       for (const m of added) await deleteMedia(deps, ownerId, m.id).catch(() => undefined);
       throw err;
     }
-    const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, tasks: [task], callbackUrl: fields.callback_url });
+    const options: JobOptions = { ...optionsOf(fields.collection), ...(fields.operation ? { faceOperation: fields.operation } : {}) };
+    const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, tasks: [task], callbackUrl: fields.callback_url, options });
     return { job_id: job.id, status_url: `/api/v1/jobs/${job.id}`, events_url: `/api/v1/jobs/${job.id}/events`, total: inputs.length, media_ids: inputs.map((i) => ('mediaId' in i ? i.mediaId : '')) };
+  }
+
+  function optionsOf(collection: string | undefined): JobOptions {
+    return collection ? { collection } : {};
   }
 
   async function findJob(ownerId: string, id: string): Promise<JobRecord> {

@@ -6,7 +6,8 @@ import { Paging } from './common.js';
 
 export const JobId = Type.String({ format: 'uuid', description: 'Job (task) id' });
 
-const Tasks = Type.Union([Type.Array(Type.String()), Type.String()], { description: 'Tasks to run: detect, blur (default detect)' });
+const Tasks = Type.Union([Type.Array(Type.String()), Type.String()], { description: 'Tasks to run: detect, blur, faces (default detect)' });
+const Collection = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$', description: 'Face collection searched by the faces task (default "default")' });
 
 export const AnalyzeJson = Type.Object(
   {
@@ -15,13 +16,14 @@ export const AnalyzeJson = Type.Object(
     media_id: Type.Optional(Type.String({ description: 'A stored medium to analyse' })),
     tasks: Type.Optional(Tasks),
     callback_url: Type.Optional(Type.String({ description: 'Where to POST the signed result when the job ends' })),
+    collection: Type.Optional(Collection),
     settings: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'AI settings for this job only (any casing)' })),
   },
   { additionalProperties: false },
 );
 
 export const AnalyzeFields = Type.Object(
-  { tasks: Type.Optional(Type.String()), callback_url: Type.Optional(Type.String()) },
+  { tasks: Type.Optional(Type.String()), callback_url: Type.Optional(Type.String()), collection: Type.Optional(Collection) },
   { additionalProperties: false },
 );
 
@@ -31,6 +33,16 @@ export const AnalyzeAccepted = Type.Object({
   events_endpoint: Type.String(),
   media_id: Type.Optional(Type.String()),
 });
+
+/** Fields of seed 004's face batch. */
+export const FaceBatchFields = Type.Object(
+  {
+    operation: Type.Optional(Type.Union([Type.Literal('detect'), Type.Literal('search')], { description: 'detect faces only, or search the collection (default)' })),
+    collection: Type.Optional(Collection),
+    callback_url: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
 
 export const BatchAccepted = Type.Object({
   job_id: JobId,
