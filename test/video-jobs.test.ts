@@ -165,6 +165,39 @@ describe('video jobs (seed 000)', () => {
     expect(media.status_reason).toBe(r.error_message);
   });
 
+  it('recognises a face once per track, on its best frame', async () => {
+    // Enroll a person, then film their photo: a 3 s clip of the still image.
+    const form = new FormData();
+    form.append('person_name', 'Star');
+    form.append('collection', 'cinema');
+    form.append('face_index', '0');
+    form.append('file', new Blob([await readFile(testdata('faces/person01_ref_01.jpg'))]), 'star.jpg');
+    const r = new Response(form);
+    const enrolled = await t.app.inject({ method: 'POST', url: '/api/v1/faces/enroll', payload: Buffer.from(await r.arrayBuffer()), headers: { 'content-type': r.headers.get('content-type')!, 'x-api-key': key } });
+    expect(enrolled.statusCode, enrolled.body).toBe(200);
+    const file = path.join(dir, 'star.mp4');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-loop', '1', '-i', testdata('faces/person01_ref_01.jpg'), '-t', '3', '-r', '8', '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2', '-pix_fmt', 'yuv420p', file]);
+    expect(made.status, made.stderr.toString()).toBe(0);
+    const body = await multipart({ tasks: 'faces', collection: 'cinema', file: { data: await readFile(file), filename: 'star.mp4' } });
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: body.payload, headers: { ...body.headers, 'x-api-key': key } });
+    expect(res.statusCode, res.body).toBe(202);
+    const id = res.json<{ task_id: string }>().task_id;
+    let out: { status: string; result: { frames: { faces: { track_id: number | null }[] }[]; face_tracks: { track_id: number; hits: number; best_frame: { index: number }; matches: { person_name: string; similarity: number }[] }[] } | null };
+    do {
+      await new Promise((ok) => setTimeout(ok, 200));
+      out = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
+    } while (out.status === 'PENDING' || out.status === 'PROCESSING');
+    expect(out.status).toBe('SUCCESS');
+    const tracks = out.result!.face_tracks;
+    const main = tracks.reduce((a, b) => (b.hits > a.hits ? b : a));
+    expect(main.hits).toBeGreaterThanOrEqual(5);
+    expect(main.matches).toHaveLength(1);
+    expect(main.matches[0]!.person_name).toBe('Star');
+    expect(main.matches[0]!.similarity).toBeGreaterThan(0.8);
+    // Every frame shows the face with its track id (after the track is confirmed); matching happened once, per track.
+    expect(out.result!.frames.filter((f) => f.faces.some((x) => x.track_id === main.track_id)).length).toBeGreaterThanOrEqual(main.hits - 2);
+  });
+
   it('analyses a synthetic clip made with ffmpeg', async () => {
     const file = path.join(dir, 'clip.mp4');
     const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '2', '-pix_fmt', 'yuv420p', file]);

@@ -32,6 +32,8 @@ export interface FaceOptions {
   readonly minScore: number;
   /** Compute embeddings (search, enroll, compare) or only detect. */
   readonly embed: boolean;
+  /** Keep each face's aligned 112x112 crop (video keeps the best one per track, to embed once). */
+  readonly keepAligned?: boolean;
 }
 
 /** One face as the pipeline finds it. */
@@ -41,6 +43,7 @@ export interface FoundFace {
   readonly score: number;
   readonly quality: ReturnType<typeof faceQuality>;
   readonly embedding: Float32Array | null;
+  readonly aligned?: RgbImage;
 }
 
 /** The faces of an image, largest first. */
@@ -58,7 +61,7 @@ export async function findFaces(deps: FacePipelineDeps, data: Uint8Array, opts: 
   if (detector.manifest.decoder !== 'yunet') throw new AppError('MODEL_UNAVAILABLE', `face detector '${opts.detector}' has no landmarks; use yunet`);
   const embedder = opts.embed ? await deps.models.require(opts.embedder, 'face-embed') : null;
   await checkImage(data, deps.sniffer, deps.decoder, deps.limits);
-  return facesIn(deps, detector, embedder, await deps.decoder.decodeRgb(data), opts.minScore);
+  return facesIn(deps, detector, embedder, await deps.decoder.decodeRgb(data), opts);
 }
 
 /** The same on decoded pixels (a video frame). */
@@ -66,17 +69,24 @@ export async function findFacesInPixels(deps: FacePipelineDeps, image: RgbImage,
   const detector = await deps.models.require(opts.detector, 'face-detect');
   if (detector.manifest.decoder !== 'yunet') throw new AppError('MODEL_UNAVAILABLE', `face detector '${opts.detector}' has no landmarks; use yunet`);
   const embedder = opts.embed ? await deps.models.require(opts.embedder, 'face-embed') : null;
-  return facesIn(deps, detector, embedder, image, opts.minScore);
+  return facesIn(deps, detector, embedder, image, opts);
 }
 
-async function facesIn(deps: FacePipelineDeps, detector: UsableModel, embedder: UsableModel | null, image: RgbImage, minScore: number): Promise<FaceReport> {
-  const faces = await detect(deps, detector, image, minScore);
+async function facesIn(deps: FacePipelineDeps, detector: UsableModel, embedder: UsableModel | null, image: RgbImage, opts: FaceOptions): Promise<FaceReport> {
+  const faces = await detect(deps, detector, image, opts.minScore);
   const out: FoundFace[] = [];
   for (const f of faces) {
     const aligned = alignFace(image, f.landmarks, 112);
     const quality = faceQuality(image, f, aligned);
-    const embedding = embedder ? await embed(deps, embedder, aligned) : null;
-    out.push({ box: roundBox(f.box), landmarks: f.landmarks.map(([x, y]) => [round1(x), round1(y)]), score: Math.round(f.score * 10_000) / 10_000, quality, embedding });
+    const embedding = embedder ? await embedAligned(deps, embedder, aligned) : null;
+    out.push({
+      box: roundBox(f.box),
+      landmarks: f.landmarks.map(([x, y]) => [round1(x), round1(y)]),
+      score: Math.round(f.score * 10_000) / 10_000,
+      quality,
+      embedding,
+      ...(opts.keepAligned ? { aligned } : {}),
+    });
   }
   out.sort((a, b) => area(b.box) - area(a.box));
   return { width: image.width, height: image.height, detector: detector.manifest.id, embedder: embedder?.manifest.id ?? null, faces: out };
@@ -97,7 +107,8 @@ async function detect(deps: FacePipelineDeps, model: UsableModel, image: RgbImag
   });
 }
 
-async function embed(deps: FacePipelineDeps, model: UsableModel, aligned: RgbImage): Promise<Float32Array> {
+/** The L2-normalised embedding of an aligned face crop. */
+export async function embedAligned(deps: FacePipelineDeps, model: UsableModel, aligned: RgbImage): Promise<Float32Array> {
   const spec = model.manifest.input;
   const tensor = writeChw(aligned, spec, new Float32Array(3 * spec.width * spec.height));
   const result = await deps.engine.run(model, { data: tensor, dims: [1, 3, spec.height, spec.width] });

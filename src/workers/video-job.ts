@@ -6,7 +6,9 @@
  */
 import { detectInPixels, type DetectObjectsDeps } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
-import type { BlobStore, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
+import type { BlobStore, FaceRepository, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
+import type { RgbImage } from '../domain/image-tensor.js';
+import { VideoFaces, type FrameFace } from './video-faces.js';
 import { laplacianVariance, rgbToGrey } from '../domain/blur.js';
 import { AppError } from '../domain/errors.js';
 import { roundBox, type Box } from '../domain/geometry.js';
@@ -17,6 +19,7 @@ import { jobDetectOptions, JobInterrupted, resolveInput, type AnalysisJobDeps } 
 
 /** Dependencies of video jobs. */
 export interface VideoJobDeps extends DetectObjectsDeps, JobEventDeps {
+  readonly faces: FaceRepository;
   readonly media: MediaRepository;
   readonly blobs: BlobStore;
   readonly urls: UrlSource;
@@ -90,6 +93,7 @@ interface FrameOut {
   timestamp: number;
   detections: { label: string; class_id: number; confidence: number; box: Box; track_id: number | null }[];
   blur?: { laplacian_variance: number; is_blurry: boolean };
+  faces?: FrameFace[];
 }
 
 async function analyseVideo(
@@ -119,7 +123,8 @@ async function analyseVideo(
   let inferenceMs = 0;
 
   // Frames in decode order; each one's detection starts at once, results are taken in order.
-  const window: Promise<{ frame: { index: number; timestamp: number; width: number; height: number }; report: Awaited<ReturnType<typeof detectInPixels>>; blur?: number }>[] = [];
+  const faces = job.tasks.includes('faces') ? new VideoFaces(deps, job) : null;
+  const window: Promise<{ frame: { index: number; timestamp: number; width: number; height: number; image: RgbImage }; report: Awaited<ReturnType<typeof detectInPixels>>; blur?: number }>[] = [];
   const finishOne = async (): Promise<void> => {
     const { frame, report, blur } = await (window.shift() as (typeof window)[number]);
     inferenceMs += report.timings.inference_ms;
@@ -136,6 +141,8 @@ async function analyseVideo(
         .filter((d) => d.confidence >= s.probability_threshold)
         .map((d) => ({ label: d.label, class_id: d.classId, confidence: d.confidence, box: roundBox(d.box), track_id: d.trackId })),
       ...(blur !== undefined ? { blur: { laplacian_variance: round(blur, 2), is_blurry: blur < s.blur_threshold } } : {}),
+      // Faces are tracked in frame order, so they run here rather than in the parallel window.
+      ...(faces ? { faces: await faces.frame(frame.image, frame.index, frame.timestamp, scale) } : {}),
     };
     frames.push(out);
     await emitJobEvent(deps, job.id, 'frame', out as unknown as Record<string, unknown>);
@@ -152,7 +159,7 @@ async function analyseVideo(
   const lowThreshold = s.probability_threshold * TRACK_LOW_FACTOR;
   for await (const frame of deps.videos.frames(source, sampling, signal)) {
     if (signal.aborted) throw new JobInterrupted('interrupted');
-    const meta = { index: frame.index, timestamp: frame.timestamp, width: frame.width, height: frame.height };
+    const meta = { index: frame.index, timestamp: frame.timestamp, width: frame.width, height: frame.height, image: frame };
     const pending = detectInPixels(deps, frame, { ...detect, threshold: lowThreshold, tiling: 'off' }).then((report) => ({
       frame: meta,
       report,
@@ -174,6 +181,7 @@ async function analyseVideo(
     sampling: { every_nth_frame: sampling.everyNth, min_seconds: sampling.minSeconds, analysed_frames: frames.length },
     model: model.manifest.id,
     tracks: tracker.tracks().map((t) => trackView(t, true)),
+    ...(faces ? { face_tracks: await faces.finish() } : {}),
     frames,
     timings: { seconds: round(elapsed, 2), frames_per_second: round(frames.length / Math.max(elapsed, 1e-6), 2), inference_ms: round(inferenceMs, 1) },
   };
