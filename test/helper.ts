@@ -150,9 +150,14 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
   });
   proc.stderr.on('data', (d: Buffer) => lines.push(`stderr: ${d.toString()}`));
   const exited = once(proc, 'exit').then(([code]) => code as number | null);
-  const deadline = Date.now() + 30_000;
+  // A first start creates the embedded database and warms the models: slow on a busy 2-core machine.
+  const deadline = Date.now() + 90_000;
   while (!lines.some((l) => l.includes('Server listening'))) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${lines.join('\n')}`);
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      // Never leave a half-started server holding the data directory for the next test.
+      proc.kill('SIGKILL');
+      throw new Error(`server did not start:\n${lines.join('\n')}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return { proc, port, lines, exited };

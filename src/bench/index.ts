@@ -1,6 +1,7 @@
 /** `npm run bench -- <name> [args]`: the project's benchmarks. Each prints its figures against a baseline. */
 import { benchBlur } from './blur.js';
 import { benchDetect } from './detect.js';
+import { benchFaces } from './faces.js';
 import { benchUpload } from './upload.js';
 import { benchVideo } from './video.js';
 
@@ -15,10 +16,13 @@ switch (name) {
   case 'detect':
     await benchDetect(Number(args[0] ?? 8));
     break;
+  case 'faces':
+    await benchFaces(args.length ? { sizes: args.map(Number) } : {});
+    break;
   case 'video':
     await benchVideo(args[0]);
     break;
   default:
-    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | video [file]');
+    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | video [file] | faces [sizes...]');
     process.exitCode = 2;
 }
