@@ -91,8 +91,8 @@ describe('video jobs (seed 000)', () => {
         controller.enqueue(head);
         for (let i = 0; i < avi.length; i += chunk) {
           controller.enqueue(avi.subarray(i, i + chunk));
-          // Send the clip over ~3 s, and look at the jobs while it is still arriving.
-          await new Promise((r) => setTimeout(r, 3000 / Math.ceil(avi.length / chunk)));
+          // Send the clip over ~6 s, and look at the jobs while it is still arriving.
+          await new Promise((r) => setTimeout(r, 6000 / Math.ceil(avi.length / chunk)));
           const jobs = (await t.app.inject({ url: '/api/v1/jobs?status=running', headers: { 'x-api-key': key } })).json<{ items: { inputs: { uploading?: string }[]; progress: { done: number } }[] }>();
           const live = jobs.items.find((j) => j.inputs[0]?.uploading === 'live.avi');
           if (live) seenDuringUpload.push(live.progress.done);
