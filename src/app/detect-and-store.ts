@@ -7,7 +7,7 @@ import { MediaStatus } from '../domain/media-status.js';
 import { checkImage } from './load-image.js';
 import { classFilter, detectObjects, requireDetector, type DetectionReport, type DetectObjectsDeps, type DetectOptions } from './detect-objects.js';
 import { ingestMedia, type IngestMediaDeps } from './ingest-media.js';
-import type { AnalysisRepository } from './ports.js';
+import type { AnalysisRepository, Clock } from './ports.js';
 import { deleteMedia } from './media-queries.js';
 import { moveMediaStatus } from './move-media-status.js';
 
@@ -42,16 +42,21 @@ export async function detectAndStore(
     }
     throw err;
   }
+  await saveDetections(deps, input.ownerId, record.id, report);
+  await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
+  return { media_id: record.id, ...report };
+}
+
+/** Keeps a medium's detections for `GET /media/{id}/detections` (the latest analysis wins). */
+export async function saveDetections(deps: { analyses: AnalysisRepository; clock: Clock }, ownerId: string, mediaId: string, report: DetectionReport): Promise<void> {
   await deps.analyses.save({
-    ownerId: input.ownerId,
-    mediaId: record.id,
+    ownerId,
+    mediaId,
     task: 'detect',
     model: report.model,
     result: { width: report.width, height: report.height, detections: report.detections, tiles: report.tiles },
     createdAt: deps.clock.now(),
   });
-  await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
-  return { media_id: record.id, ...report };
 }
 
 async function* once(data: Buffer): AsyncGenerator<Uint8Array> {

@@ -3,6 +3,7 @@
  * result as soon as it is done, so a job retried after a crash skips what it already finished. Video jobs start
  * over (their frames are cheap to redo compared with keeping a half-built track set consistent).
  */
+import { saveDetections } from '../app/detect-and-store.js';
 import { detectBlur } from '../app/detect-blur.js';
 import { detectObjects, type DetectObjectsDeps, type DetectOptions } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
@@ -98,14 +99,7 @@ async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInpu
     if (job.tasks.includes('detect')) {
       const report = await detectObjects(deps, data, jobDetectOptions(job.settings));
       out.detect = report;
-      await deps.analyses.save({
-        ownerId: job.ownerId,
-        mediaId: record.id,
-        task: 'detect',
-        model: report.model,
-        result: { width: report.width, height: report.height, detections: report.detections, tiles: report.tiles },
-        createdAt: deps.clock.now(),
-      });
+      await saveDetections(deps, job.ownerId, record.id, report);
     }
     if (job.tasks.includes('blur')) out.blur = await detectBlur(deps, data, job.settings.blur_threshold);
     if (job.tasks.includes('faces')) {
