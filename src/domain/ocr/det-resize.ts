@@ -1,0 +1,34 @@
+/**
+ * The detector's input size, after PaddleOCR's DetResizeForTest: the image is scaled so its shorter side
+ * reaches `minSide` (small text needs the upscale), but never so far that the longer side passes `maxSide`
+ * (big photos stay affordable), then each side is rounded to a multiple of 32 (the network's stride).
+ */
+
+/** The resize rule. */
+export interface DetResizeRule {
+  /** Scale up until the shorter side is at least this (RapidOCR: limit_type 'min', 736). */
+  readonly minSide: number;
+  /** ...but keep the longer side at most this; larger images are scaled down to it. */
+  readonly maxSide: number;
+}
+
+/** The detector input for one image and the scale factors from input back to image pixels. */
+export interface DetInputPlan {
+  readonly width: number;
+  readonly height: number;
+  /** Image pixels per input pixel, per axis (rounding to 32 makes them differ slightly). */
+  readonly scaleX: number;
+  readonly scaleY: number;
+}
+
+/** Plans the detector input for a `width` x `height` image. */
+export function planDetInput(width: number, height: number, rule: DetResizeRule): DetInputPlan {
+  let ratio = 1;
+  const short = Math.min(width, height);
+  const long = Math.max(width, height);
+  if (short < rule.minSide) ratio = rule.minSide / short;
+  if (long * ratio > rule.maxSide) ratio = rule.maxSide / long;
+  const w = Math.max(32, Math.round((width * ratio) / 32) * 32);
+  const h = Math.max(32, Math.round((height * ratio) / 32) * 32);
+  return { width: w, height: h, scaleX: width / w, scaleY: height / h };
+}
