@@ -92,8 +92,8 @@ export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [
     licence: 'Apache-2.0 (PaddleOCR weights; ONNX packaging MIT)',
     description: 'PP-OCRv4 mobile DB text detector (Chinese + English), any size in multiples of 32 (default)',
     // PaddleOCR normalises the BGR image with ImageNet's RGB mean/std in BGR channel order; kept as trained.
-    // Dynamic shape: 960x960 is only the warm-up size (the pipeline caps the long side at 960).
-    input: { name: 'x', width: 960, height: 960, colour: 'bgr', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], resize: 'letterbox', pad: 0 },
+    // Dynamic shape (multiples of 32, long side at most 960 in the pipeline): 640x640 is only the warm-up size.
+    input: { name: 'x', width: 640, height: 640, colour: 'bgr', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], resize: 'letterbox', pad: 0 },
     decoder: 'db',
   },
   {
@@ -123,5 +123,14 @@ export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [
   },
 ];
 
-/** The model each task uses unless settings say otherwise. */
-export const DEFAULT_MODELS = { detect: 'yolox_nano', 'face-detect': 'yunet', 'face-embed': 'mobilefacenet' } as const;
+/**
+ * The model each task uses unless settings say otherwise (and which are loaded at startup). The text angle
+ * classifier is not here: OCR runs without it unless asked.
+ */
+export const DEFAULT_MODELS = {
+  detect: 'yolox_nano',
+  'face-detect': 'yunet',
+  'face-embed': 'mobilefacenet',
+  'text-detect': 'ppocr_v4_det',
+  'text-recognize': 'ppocr_v4_rec',
+} as const;
