@@ -20,7 +20,14 @@ const MODEL_KEYS: Partial<Record<keyof AiSettings, ModelTask>> = {
   detection_model: 'detect',
   face_detection_model: 'face-detect',
   face_embedding_model: 'face-embed',
+  text_detection_model: 'text-detect',
+  text_recognition_model: 'text-recognize',
+  text_classification_model: 'text-classify',
+  bib_detection_model: 'bib-detect',
 };
+
+/** Values of model settings that name no model. */
+const NO_MODEL: Partial<Record<keyof AiSettings, readonly string[]>> = { text_classification_model: ['none'], bib_detection_model: ['auto', 'none'] };
 
 /** The settings that apply to `ownerId`'s analyses: defaults overlaid with what they set. */
 export async function effectiveSettings(deps: Pick<AiSettingsDeps, 'settings' | 'defaults'>, ownerId: string): Promise<AiSettings> {
@@ -60,7 +67,7 @@ function checkModels(models: ModelCatalog, patch: AiSettingsPatch): void {
   const known = models.list();
   for (const [key, task] of Object.entries(MODEL_KEYS)) {
     const id = patch[key as keyof AiSettings];
-    if (id === undefined) continue;
+    if (id === undefined || NO_MODEL[key as keyof AiSettings]?.includes(String(id))) continue;
     const m = known.find((s) => s.manifest.id === id && s.state !== 'invalid_manifest');
     if (!m || m.manifest.task !== task) {
       const choices = known.filter((s) => s.manifest.task === task && s.state !== 'invalid_manifest').map((s) => s.manifest.id);

@@ -25,26 +25,39 @@ export async function detectAndStore(
   // Everything that can refuse the request cheaply does so before anything is written.
   const { labels } = await requireDetector(deps.models, opts.model);
   classFilter(labels, opts.classes);
-  await checkImage(input.data, deps.sniffer, deps.decoder, deps.limits);
+  return analyseAndStore(deps, input, 'detection', () => detectObjects(deps, input.data, opts), (mediaId, report) => saveDetections(deps, input.ownerId, mediaId, report));
+}
 
+/**
+ * Ingests an image and analyses it, with the media status following (New → AIProcessing → AIProcessed, or Error
+ * with the reason). An image that turns out bad (a 4xx from the analysis) is refused and removed if it was new.
+ */
+export async function analyseAndStore<R>(
+  deps: Omit<DetectAndStoreDeps, 'analyses'>,
+  input: { ownerId: string; filename: string | undefined; data: Buffer },
+  what: string,
+  analyse: () => Promise<R>,
+  save: (mediaId: string, result: R) => Promise<void>,
+): Promise<R & { media_id: string }> {
+  await checkImage(input.data, deps.sniffer, deps.decoder, deps.limits);
   const { record, created } = await ingestMedia(deps, { ownerId: input.ownerId, filename: input.filename, content: once(input.data) });
   const current = await moveMediaStatus(deps, record, MediaStatus.AIProcessing);
-  let report: DetectionReport;
+  let result: R;
   try {
-    report = await detectObjects(deps, input.data, opts);
+    result = await analyse();
   } catch (err) {
     if (err instanceof AppError && err.statusCode < 500 && created) {
       // The file was bad after all (e.g. truncated past its header): refuse it and keep nothing.
       await deleteMedia(deps, input.ownerId, record.id);
     } else {
-      const reason = err instanceof AppError ? err.message : 'detection failed';
+      const reason = err instanceof AppError ? err.message : `${what} failed`;
       await moveMediaStatus(deps, current, MediaStatus.Error, reason);
     }
     throw err;
   }
-  await saveDetections(deps, input.ownerId, record.id, report);
+  await save(record.id, result);
   await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
-  return { media_id: record.id, ...report };
+  return { media_id: record.id, ...result };
 }
 
 /** Keeps a medium's detections for `GET /media/{id}/detections` (the latest analysis wins). */

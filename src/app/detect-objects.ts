@@ -40,6 +40,8 @@ export interface DetectOptions {
   readonly batchSize: number;
   /** auto: tile only images much larger than the model input. */
   readonly tiling: 'auto' | 'off' | 'on';
+  /** The kind of detector: COCO-style objects (default) or race bibs. */
+  readonly task?: 'detect' | 'bib-detect';
 }
 
 /** What detection found, in the API's field names. */
@@ -59,8 +61,12 @@ interface Pass {
 }
 
 /** Resolves a detection model and its decoder; VALIDATION_ERROR / MODEL_UNAVAILABLE otherwise. */
-export async function requireDetector(models: ModelCatalog, id: string): Promise<{ model: UsableModel; decode: DetectionDecoder; labels: readonly string[] }> {
-  const model = await models.require(id, 'detect');
+export async function requireDetector(
+  models: ModelCatalog,
+  id: string,
+  task: 'detect' | 'bib-detect' = 'detect',
+): Promise<{ model: UsableModel; decode: DetectionDecoder; labels: readonly string[] }> {
+  const model = await models.require(id, task);
   const { decoder, labels } = model.manifest;
   if (!isDecoderName(decoder)) throw new AppError('MODEL_UNAVAILABLE', `model '${id}' names decoder '${decoder}', which Argus does not have`);
   if (!labels?.length) throw new AppError('MODEL_UNAVAILABLE', `model '${id}' has no labels in its manifest`);
@@ -84,7 +90,7 @@ export function classFilter(labels: readonly string[], classes: readonly string[
 /** Detects objects in an encoded image. */
 export async function detectObjects(deps: DetectObjectsDeps, data: Uint8Array, opts: DetectOptions): Promise<DetectionReport> {
   const started = performance.now();
-  const detector = await requireDetector(deps.models, opts.model);
+  const detector = await requireDetector(deps.models, opts.model, opts.task);
   const info = await checkImage(data, deps.sniffer, deps.decoder, deps.limits);
   return detectIn(deps, detector, data, info.width, info.height, opts, started);
 }
@@ -92,7 +98,7 @@ export async function detectObjects(deps: DetectObjectsDeps, data: Uint8Array, o
 /** Detects objects in decoded pixels (a video frame): no format checks, no decoding. */
 export async function detectInPixels(deps: DetectObjectsDeps, image: RgbImage, opts: DetectOptions): Promise<DetectionReport> {
   const started = performance.now();
-  const detector = await requireDetector(deps.models, opts.model);
+  const detector = await requireDetector(deps.models, opts.model, opts.task);
   return detectIn(deps, detector, image, image.width, image.height, opts, started);
 }
 

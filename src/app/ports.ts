@@ -430,3 +430,60 @@ export interface FaceRepository {
   /** The nearest faces of one owner's collection made by `model`, best face per person, most similar first. */
   search(ownerId: string, collection: string, model: string, embedding: Float32Array, limit: number): Promise<FaceMatch[]>;
 }
+
+/** A bib number read on a stored medium (a photo, or one video frame). */
+export interface BibSightingRecord {
+  readonly number: string;
+  readonly confidence: number;
+  readonly box: Box;
+  readonly personBox: Box | null;
+  readonly frameIndex: number | null;
+  readonly timestamp: number | null;
+}
+
+/** A face seen on a stored medium, with the bib its person carries when one was read on them. */
+export interface MediaFaceRecord {
+  readonly id: string;
+  readonly model: string;
+  readonly embedding: Float32Array;
+  readonly box: Box;
+  readonly bibNumber: string | null;
+  readonly frameIndex: number | null;
+  readonly timestamp: number | null;
+}
+
+/** A medium where a bib was read: its best reading and how many times. */
+export interface BibMediaHit {
+  readonly mediaId: string;
+  readonly name: string;
+  readonly kind: 'image' | 'video';
+  readonly confidence: number;
+  readonly sightings: number;
+  readonly box: Box;
+  readonly frameIndex: number | null;
+  readonly timestamp: number | null;
+}
+
+/** A face on another medium that looks like a bib carrier's face. */
+export interface SimilarMediaFace {
+  readonly mediaId: string;
+  readonly name: string;
+  readonly kind: 'image' | 'video';
+  readonly faceId: string;
+  readonly box: Box;
+  readonly similarity: number;
+  readonly frameIndex: number | null;
+  readonly timestamp: number | null;
+}
+
+/** The bib index: bibs and faces per stored medium, and the searches over them. */
+export interface BibRepository {
+  /** Replaces what is stored for one medium (a re-analysis replaces the previous one). */
+  replaceForMedia(ownerId: string, mediaId: string, bibs: readonly BibSightingRecord[], faces: readonly MediaFaceRecord[], at: Date): Promise<void>;
+  /** Media where `number` was read, best reading first. */
+  mediaWithBib(ownerId: string, number: string): Promise<BibMediaHit[]>;
+  /** The faces of persons seen carrying `number`, with their embeddings. */
+  facesWithBib(ownerId: string, number: string): Promise<{ id: string; mediaId: string; model: string; embedding: Float32Array }[]>;
+  /** Faces of one owner made by `model`, at least `minSimilarity` to `embedding`, most similar first. */
+  similarFaces(ownerId: string, model: string, embedding: Float32Array, minSimilarity: number, limit: number): Promise<SimilarMediaFace[]>;
+}

@@ -28,6 +28,18 @@ export const AiSettingsSchema = Type.Object(
     // Calibrated for MobileFaceNet on the 20-person test set: 0.47% false accepts per pair at 0.5 (5.4% at the seed's 0.4).
     face_similarity_threshold: Probability('Faces: minimum cosine similarity for a match', 0.5),
     blur_threshold: Type.Number({ exclusiveMinimum: 0, default: 100, description: 'Laplacian variance below which an image is blurry' }),
+    text_detection_model: Type.String({ minLength: 1, default: 'ppocr_v4_det', description: 'Model for finding text lines' }),
+    text_recognition_model: Type.String({ minLength: 1, default: 'ppocr_v4_rec', description: 'Model for reading text lines' }),
+    text_classification_model: Type.String({ minLength: 1, default: 'none', description: "Model turning upside-down lines (e.g. ppocr_mobile_v2_cls); 'none' skips it" }),
+    text_min_confidence: Probability('Text: minimum mean character confidence of a line', 0.5),
+    bib_detection_model: Type.String({
+      minLength: 1,
+      default: 'auto',
+      description: "Bibs: a bib-detect model; 'auto' uses one if registered, 'none' always reads torsos with OCR",
+    }),
+    bib_min_digits: Type.Integer({ minimum: 1, maximum: 10, default: 1, description: 'Bibs: fewest digits of a bib number' }),
+    bib_max_digits: Type.Integer({ minimum: 1, maximum: 10, default: 6, description: 'Bibs: most digits of a bib number' }),
+    bib_min_confidence: Probability('Bibs: minimum OCR confidence of a bib number', 0.8),
   },
   { additionalProperties: false },
 );

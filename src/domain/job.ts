@@ -8,7 +8,7 @@ import { AppError } from './errors.js';
 export type JobKind = 'image' | 'batch' | 'video';
 
 /** Analyses a job can run on each item. */
-export const JOB_TASKS = ['detect', 'blur', 'faces'] as const;
+export const JOB_TASKS = ['detect', 'blur', 'faces', 'bibs'] as const;
 export type JobTask = (typeof JOB_TASKS)[number];
 
 /** Where a job is in its life. Only queued and running jobs can change. */

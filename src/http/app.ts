@@ -30,8 +30,10 @@ import type {
   MediaRepository,
   ModelCatalog,
   FaceRepository,
+  BibRepository,
   WebhookRepository,
 } from '../app/ports.js';
+import type { CharacterDictionaries } from '../app/ocr-pipeline.js';
 import type { TensorPool } from '../app/tensor-pool.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 import type { ImageLimits } from '../app/load-image.js';
@@ -43,6 +45,7 @@ import { aiSettingsRoutes } from './routes/ai-settings.js';
 import { blurRoutes } from './routes/blur.js';
 import { detectRoutes } from './routes/detect.js';
 import { faceRoutes } from './routes/faces.js';
+import { bibRoutes } from './routes/bibs.js';
 import { jobRoutes } from './routes/jobs.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
@@ -70,6 +73,10 @@ export interface AppDeps {
   readonly checkUrl: (url: string) => void;
   readonly webhooks: WebhookRepository;
   readonly faces: FaceRepository;
+  /** The bib index (bibs and faces per stored medium). */
+  readonly bibs: BibRepository;
+  /** Character dictionaries of text recognizers. */
+  readonly dictionaries: CharacterDictionaries;
   /** Called when a job ends outside the runner (cancelled): queues its webhook and callback deliveries. */
   readonly onJobFinished: (job: JobRecord) => Promise<void>;
   /** Analyses a claimed video job from its upload stream (absent: videos are analysed once stored). */
@@ -163,6 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         maxAttempts: s.jobMaxAttempts,
       });
       await api.register(faceRoutes, { ...deps, limits: s.imageLimits, maxImageBytes, ...settingsDeps });
+      await api.register(bibRoutes, { ...deps, limits: s.imageLimits, maxImageBytes, ...settingsDeps });
       await api.register(webhookRoutes, { webhooks: deps.webhooks, jobs: deps.jobs, clock: deps.clock, checkUrl: deps.checkUrl });
       await api.register(aiSettingsRoutes, { ...settingsDeps, models: deps.models, clock: deps.clock });
       await api.register(keyRoutes, { keys: deps.keys, clock: deps.clock });

@@ -24,6 +24,8 @@ import { decodeFrames, probeVideo } from '../adapters/media/ffmpeg-video.js';
 import { enqueueJobDeliveries } from '../app/webhooks.js';
 import { SqlWebhookRepository } from '../adapters/db/webhook-repository.js';
 import { SqlFaceRepository } from '../adapters/db/face-repository.js';
+import { SqlBibRepository } from '../adapters/db/bib-repository.js';
+import { FileDictionaryLoader } from '../adapters/models/dictionary-loader.js';
 import { checkUrlHost, checkUrlSyntax, SafeFetcher } from '../adapters/http/safe-fetch.js';
 import { JoseTokenVerifier } from '../adapters/auth/jwt-verifier.js';
 import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
@@ -102,7 +104,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     if ((await enqueueJobDeliveries({ webhooks, clock, checkUrl }, job)) > 0) delivery.notify();
   };
   const faces = new SqlFaceRepository(database.db);
-  const jobDeps = { faces, jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
+  const bibs = new SqlBibRepository(database.db);
+  const dictionaries = new FileDictionaryLoader();
+  const jobDeps = { faces, bibs, dictionaries, jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
   const videos: VideoDecoder = { probe: probeVideo, frames: decodeFrames };
   const handlerDeps = { ...jobDeps, video: (j: JobRecord, s: AbortSignal, live?: LiveUpload) => runVideoJob({ ...jobDeps, videos, inFlight: config.inferenceThreads + 1 }, j, s, live) };
   const runner: EmbeddedJobRunner = new EmbeddedJobRunner({
@@ -135,6 +139,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     checkUrl,
     webhooks,
     faces,
+    bibs,
+    dictionaries,
     onJobFinished,
     metrics,
     auth,

@@ -10,14 +10,18 @@ import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import { ingestMedia } from '../app/ingest-media.js';
 import { moveMediaStatus } from '../app/move-media-status.js';
 import { detectFaces, faceSettingsFrom, searchFaces } from '../app/faces.js';
-import type { AnalysisRepository, BlobStore, FaceRepository, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
+import { indexImage } from '../app/bib-index.js';
+import { bibOptionsFrom, recognizeBibsInPixels } from '../app/bibs.js';
+import type { OcrDeps } from '../app/ocr-pipeline.js';
+import type { AnalysisRepository, BibRepository, BlobStore, FaceRepository, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import { taskState, type JobInput } from '../domain/job.js';
 import { MediaStatus } from '../domain/media-status.js';
 
 /** Dependencies of the analysis handler. */
-export interface AnalysisJobDeps extends DetectObjectsDeps, JobEventDeps {
+export interface AnalysisJobDeps extends DetectObjectsDeps, OcrDeps, JobEventDeps {
+  readonly bibs: BibRepository;
   readonly media: MediaRepository;
   readonly blobs: BlobStore;
   readonly analyses: AnalysisRepository;
@@ -102,6 +106,11 @@ async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInpu
       await saveDetections(deps, job.ownerId, record.id, report);
     }
     if (job.tasks.includes('blur')) out.blur = await detectBlur(deps, data, job.settings.blur_threshold);
+    if (job.tasks.includes('bibs')) {
+      const pixels = await deps.decoder.decodeRgb(data);
+      const report = await recognizeBibsInPixels(deps, pixels, bibOptionsFrom(job.settings));
+      out.bibs = await indexImage(deps, job.ownerId, record.id, pixels, report, faceSettingsFrom(job.settings));
+    }
     if (job.tasks.includes('faces')) {
       const face = faceSettingsFrom(job.settings);
       out.faces =

@@ -6,7 +6,9 @@
  */
 import { detectInPixels, type DetectObjectsDeps } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
-import type { BlobStore, FaceRepository, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
+import type { OcrDeps } from '../app/ocr-pipeline.js';
+import { VideoBibs, type FrameBib } from './video-bibs.js';
+import type { BibRepository, BlobStore, FaceRepository, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
 import type { RgbImage } from '../domain/image-tensor.js';
 import { VideoFaces, type FrameFace } from './video-faces.js';
 import { laplacianVariance, rgbToGrey } from '../domain/blur.js';
@@ -18,8 +20,9 @@ import { moveMediaStatus } from '../app/move-media-status.js';
 import { jobDetectOptions, JobInterrupted, resolveInput, type AnalysisJobDeps } from './analysis-job.js';
 
 /** Dependencies of video jobs. */
-export interface VideoJobDeps extends DetectObjectsDeps, JobEventDeps {
+export interface VideoJobDeps extends DetectObjectsDeps, OcrDeps, JobEventDeps {
   readonly faces: FaceRepository;
+  readonly bibs: BibRepository;
   readonly media: MediaRepository;
   readonly blobs: BlobStore;
   readonly urls: UrlSource;
@@ -30,6 +33,8 @@ export interface VideoJobDeps extends DetectObjectsDeps, JobEventDeps {
 
 /** Low-confidence detections still feed the tracker (ByteTrack's second pass); only confident ones are reported. */
 const TRACK_LOW_FACTOR = 0.5;
+/** Longer side of analysed frames when bibs are read: numbers need more pixels than objects. */
+const BIB_FRAME_SIDE = 1280;
 /** Progress is written to the job row at most this often; events go out for every frame. */
 const PROGRESS_EVERY_MS = 500;
 
@@ -48,7 +53,9 @@ export async function runVideoJob(
   let current = await moveMediaStatus(deps, record, MediaStatus.AIProcessing);
   try {
     const facts = await deps.videos.probe(record.path);
-    const result = await analyseVideo(deps, job, record.path, facts, signal);
+    const bibs = job.tasks.includes('bibs') ? new VideoBibs(deps, job) : null;
+    const result = await analyseVideo(deps, job, record.path, facts, signal, bibs);
+    await bibs?.save(job.ownerId, record.id);
     current = await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
     return { media_id: record.id, ...result };
   } catch (err) {
@@ -68,17 +75,20 @@ async function runLive(deps: VideoJobDeps, job: JobRecord, signal: AbortSignal, 
   processing.catch(() => undefined);
   try {
     let result: Record<string, unknown>;
+    let bibs = job.tasks.includes('bibs') ? new VideoBibs(deps, job) : null;
     try {
-      result = await analyseVideo(deps, job, live.bytes, null, signal, async () => deps.videos.probe((await live.stored).path));
+      result = await analyseVideo(deps, job, live.bytes, null, signal, bibs, async () => deps.videos.probe((await live.stored).path));
     } catch (err) {
       // Some files cannot be decoded from a pipe after all: once stored, they are analysed again from the file.
       const record = await processing.catch(() => null);
       if (!(err instanceof AppError) || !record || signal.aborted) throw err;
       await emitJobEvent(deps, job.id, 'status', { status: 'PROCESSING', restarted: `from the stored file (${err.message})` });
       const facts = await deps.videos.probe(record.path);
-      result = await analyseVideo(deps, job, record.path, facts, signal);
+      bibs = job.tasks.includes('bibs') ? new VideoBibs(deps, job) : null;
+      result = await analyseVideo(deps, job, record.path, facts, signal, bibs);
     }
     const record = await processing;
+    await bibs?.save(job.ownerId, record.id);
     await moveMediaStatus(deps, record, MediaStatus.AIProcessed);
     return { media_id: record.id, ...result };
   } catch (err) {
@@ -94,6 +104,7 @@ interface FrameOut {
   detections: { label: string; class_id: number; confidence: number; box: Box; track_id: number | null }[];
   blur?: { laplacian_variance: number; is_blurry: boolean };
   faces?: FrameFace[];
+  bibs?: FrameBib[];
 }
 
 async function analyseVideo(
@@ -102,13 +113,15 @@ async function analyseVideo(
   source: string | AsyncIterable<Uint8Array>,
   known: VideoFacts | null,
   signal: AbortSignal,
+  bibs: VideoBibs | null,
   factsLater?: () => Promise<VideoFacts>,
 ): Promise<Record<string, unknown>> {
   const s = job.settings;
   const detect = jobDetectOptions(s);
   const model = await deps.models.require(detect.model, 'detect');
-  // Scaled to the model input by ffmpeg when the size is known; from a stream, full size (letterboxed by sharp).
-  const maxSide = known ? Math.max(model.manifest.input.width, model.manifest.input.height) : 100_000;
+  // Scaled to the model input by ffmpeg when the size is known (bibs need more pixels to be read); from a stream,
+  // full size (letterboxed by sharp).
+  const maxSide = known ? Math.max(model.manifest.input.width, model.manifest.input.height, bibs ? BIB_FRAME_SIDE : 0) : 100_000;
   const sampling = { everyNth: s.frame_period_recognition, minSeconds: s.frame_recognition_seconds, maxSide };
   const expected = known ? expectedFrames(known, sampling) : 0;
   const tracker = new Tracker({
@@ -144,6 +157,10 @@ async function analyseVideo(
       // Faces are tracked in frame order, so they run here rather than in the parallel window.
       ...(faces ? { faces: await faces.frame(frame.image, frame.index, frame.timestamp, scale) } : {}),
     };
+    if (bibs) {
+      const persons = out.detections.filter((d) => d.label === 'person').map((d) => ({ box: d.box, trackId: d.track_id }));
+      out.bibs = await bibs.frame(frame.image, frame.index, frame.timestamp, scale, persons);
+    }
     frames.push(out);
     await emitJobEvent(deps, job.id, 'frame', out as unknown as Record<string, unknown>);
     if (tracked.updated.length) await emitJobEvent(deps, job.id, 'track', { frame: frame.index, tracks: tracked.updated.map((t) => trackView(t, false)) });
@@ -182,6 +199,7 @@ async function analyseVideo(
     model: model.manifest.id,
     tracks: tracker.tracks().map((t) => trackView(t, true)),
     ...(faces ? { face_tracks: await faces.finish() } : {}),
+    ...(bibs ? bibs.summary() : {}),
     frames,
     timings: { seconds: round(elapsed, 2), frames_per_second: round(frames.length / Math.max(elapsed, 1e-6), 2), inference_ms: round(inferenceMs, 1) },
   };

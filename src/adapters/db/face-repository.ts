@@ -8,19 +8,18 @@ import { and, count, desc, eq, sql } from 'drizzle-orm';
 import type { FaceMatch, FaceRecord, FaceRepository, PersonRecord } from '../../app/ports.js';
 import type { Db } from './database.js';
 import { faceEmbeddings, persons } from './schema.js';
+import { HnswIndexes, rowsOf, vectorTerms } from './vector-sql.js';
 
 /** Candidates fetched per requested person: several faces of one person may come first. */
 const OVERFETCH = 5;
 
-function literal(v: Float32Array): string {
-  return `[${Array.from(v).join(',')}]`;
-}
-
 /** Faces and persons in PostgreSQL or PGlite. */
 export class SqlFaceRepository implements FaceRepository {
-  private readonly indexed = new Set<number>();
+  private readonly indexes: HnswIndexes;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.indexes = new HnswIndexes(db, 'face_embeddings');
+  }
 
   async createPerson(person: PersonRecord): Promise<void> {
     await this.db.insert(persons).values(person);
@@ -50,7 +49,7 @@ export class SqlFaceRepository implements FaceRepository {
 
   async addFace(face: FaceRecord): Promise<void> {
     const dims = face.embedding.length;
-    await this.ensureIndex(dims);
+    await this.indexes.ensure(dims);
     await this.db.insert(faceEmbeddings).values({ ...face, dims, embedding: Array.from(face.embedding) });
     await this.db.update(persons).set({ updatedAt: face.createdAt }).where(eq(persons.id, face.personId));
   }
@@ -75,8 +74,7 @@ export class SqlFaceRepository implements FaceRepository {
 
   async search(ownerId: string, collection: string, model: string, embedding: Float32Array, limit: number): Promise<FaceMatch[]> {
     const dims = embedding.length;
-    const probe = sql.raw(`'${literal(embedding)}'::vector(${dims})`);
-    const cast = sql.raw(`embedding::vector(${dims})`);
+    const { probe, column: cast } = vectorTerms(embedding);
     // An HNSW scan returns ef_search candidates before the owner/collection/model filter; without pgvector's
     // iterative scan a filter keeping 1/20 of the rows left ~2 of 10 results (measured). relaxed_order lets the scan go
     // on until enough rows pass; the outer ORDER BY restores the exact order.
@@ -99,19 +97,4 @@ export class SqlFaceRepository implements FaceRepository {
     }
     return [...best.values()].slice(0, limit);
   }
-
-  /** The HNSW index for one embedding size, made once per process (IF NOT EXISTS makes it safe across processes). */
-  private async ensureIndex(dims: number): Promise<void> {
-    if (this.indexed.has(dims)) return;
-    if (!Number.isInteger(dims) || dims < 1 || dims > 16_000) throw new Error(`bad embedding size ${dims}`);
-    await this.db.execute(
-      sql.raw(`create index if not exists face_embeddings_hnsw_${dims} on face_embeddings using hnsw ((embedding::vector(${dims})) vector_cosine_ops) where dims = ${dims}`),
-    );
-    this.indexed.add(dims);
-  }
-}
-
-/** node-postgres answers `{ rows }`, PGlite's driver the same shape; both through Drizzle's execute. */
-function rowsOf<T>(result: unknown): T[] {
-  return ((result as { rows?: T[] }).rows ?? (result as T[]));
 }

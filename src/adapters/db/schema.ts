@@ -1,6 +1,6 @@
 /** The database schema, shared by PGlite and PostgreSQL. `npm run db:generate` turns changes into a migration. */
 import type { FaceQuality } from '../../domain/faces/quality.js';
-import { bigint, bigserial, customType, foreignKey, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, customType, doublePrecision, foreignKey, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
@@ -211,4 +211,52 @@ export const faceEmbeddings = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [index('face_embeddings_scope_idx').on(t.ownerId, t.collection, t.model), index('face_embeddings_person_idx').on(t.personId)],
+);
+
+/** Bib numbers read on stored media (photos, or video frames with their time), for "find my photos" by number. */
+export const bibSightings = pgTable(
+  'bib_sightings',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    mediaId: text('media_id').notNull(),
+    number: text('number').notNull(),
+    confidence: doublePrecision('confidence').notNull(),
+    box: jsonb('box').$type<{ x1: number; y1: number; x2: number; y2: number }>().notNull(),
+    personBox: jsonb('person_box').$type<{ x1: number; y1: number; x2: number; y2: number }>(),
+    frameIndex: integer('frame_index'),
+    timestamp: doublePrecision('timestamp'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    index('bib_sightings_number_idx').on(t.ownerId, t.number),
+    index('bib_sightings_media_idx').on(t.ownerId, t.mediaId),
+    foreignKey({ columns: [t.ownerId, t.mediaId], foreignColumns: [media.ownerId, media.id] }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * Faces seen on stored media (not enrolled persons), with the bib their person carries when one was read on the same
+ * person: a bib search also finds the photos where only that runner's face is visible.
+ */
+export const mediaFaces = pgTable(
+  'media_faces',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    mediaId: text('media_id').notNull(),
+    model: text('model').notNull(),
+    dims: integer('dims').notNull(),
+    embedding: anyVector('embedding').notNull(),
+    box: jsonb('box').$type<{ x1: number; y1: number; x2: number; y2: number }>().notNull(),
+    bibNumber: text('bib_number'),
+    frameIndex: integer('frame_index'),
+    timestamp: doublePrecision('timestamp'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    index('media_faces_bib_idx').on(t.ownerId, t.bibNumber),
+    index('media_faces_media_idx').on(t.ownerId, t.mediaId),
+    foreignKey({ columns: [t.ownerId, t.mediaId], foreignColumns: [media.ownerId, media.id] }).onDelete('cascade'),
+  ],
 );

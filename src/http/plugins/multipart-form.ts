@@ -66,3 +66,20 @@ function tooLarge(err: unknown): unknown {
   }
   return err;
 }
+
+/** Reads a form with one image in the field `file` and the given text fields; 422 without the file. */
+export async function readImageForm<T>(request: FastifyRequest, fields: TSchema, maxFileBytes: number): Promise<{ fields: T; image: Buffer; filename: string | undefined }> {
+  let image: Buffer | undefined;
+  let filename: string | undefined;
+  const parsed = await readForm<T>(request, {
+    fields,
+    maxFileBytes,
+    onFile: async (part) => {
+      if (part.fieldname !== 'file' || image) throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'`);
+      filename = part.filename;
+      image = await fileBuffer(part);
+    },
+  });
+  if (!image) throw new AppError('VALIDATION_ERROR', "no file: send the image in the multipart field 'file'");
+  return { fields: parsed, image, filename };
+}

@@ -7,7 +7,7 @@ import { getMedia } from '../../app/media-queries.js';
 import type { AiSettingsRepository } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
-import { fileBuffer, multipartRoute, readForm } from '../plugins/multipart-form.js';
+import { multipartRoute, readImageForm } from '../plugins/multipart-form.js';
 import { errorResponses, secured } from '../schemas/common.js';
 import { DetectFields, DetectForm, DetectResponse, StoredDetections } from '../schemas/detect.js';
 import { MediaId } from '../schemas/media.js';
@@ -47,18 +47,7 @@ export const detectRoutes: FastifyPluginAsyncTypebox<DetectRouteDeps> = async (a
       },
     },
     async (request) => {
-      let image: Buffer | undefined;
-      let filename: string | undefined;
-      const fields = await readForm<Static<typeof DetectFields>>(request, {
-        fields: DetectFields,
-        maxFileBytes: deps.maxImageBytes,
-        onFile: async (part) => {
-          if (part.fieldname !== 'file' || image) throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'`);
-          filename = part.filename;
-          image = await fileBuffer(part);
-        },
-      });
-      if (!image) throw new AppError('VALIDATION_ERROR', "no file: send the image in the multipart field 'file'");
+      const { fields, image, filename } = await readImageForm<Static<typeof DetectFields>>(request, DetectFields, deps.maxImageBytes);
       const ownerId = request.principal.ownerId;
       const opts = detectOptions(await effectiveSettings(deps, ownerId), fields);
       if (fields.store) return detectAndStore(deps, { ownerId, filename, data: image }, opts);

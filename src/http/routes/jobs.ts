@@ -191,6 +191,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
   for (const [path, task, summary] of [
     ['/blur/detect/batch', 'blur', 'Blur detection on up to 100 images (repeated multipart field files) as a job'],
     ['/detect/batch', 'detect', 'Object detection on up to 100 images (repeated multipart field files) as a job'],
+    ['/bibs/recognize/batch', 'bibs', 'Race-bib recognition on up to 100 images (repeated multipart field files) as a job; bibs and faces are stored for bib search'],
   ] as const) {
     app.post(
       path,

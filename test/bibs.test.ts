@@ -1,0 +1,196 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateBibImages, pinBib } from '../src/bench/bib-images.js';
+import { DB_MODES, startTestApp, testdata, type TestApp } from './helper.js';
+
+type Bib = { bib_number: string; confidence: number; box: { x1: number; y1: number; x2: number; y2: number }; person_box: unknown };
+type BibBody = { media_id?: string; bibs_detected: number; detections: Bib[]; mode: string; indexed?: { bibs: number; faces: number; faces_with_bib: number } };
+type BibMedia = { bib_number: string; total: number; media: { media_id: string; inferred: boolean; source: string; confidence: number }[] };
+
+const face = (n: number, k: number): string => testdata(`faces/person${String(n).padStart(2, '0')}_ref_0${k}.jpg`);
+
+async function post(t: TestApp, key: string, url: string, parts: Record<string, string | Buffer>, contentType = 'image/jpeg') {
+  const form = new FormData();
+  for (const [name, v] of Object.entries(parts)) {
+    if (typeof v === 'string') form.append(name, v);
+    else form.append(name, new Blob([v], { type: contentType }), `${name}.jpg`);
+  }
+  const res = new Response(form);
+  return t.app.inject({ method: 'POST', url, payload: Buffer.from(await res.arrayBuffer()), headers: { 'content-type': res.headers.get('content-type')!, 'x-api-key': key } });
+}
+
+/** A photo of a person with a bib pinned on the chest, below the face. */
+async function withBib(file: string, number: string): Promise<Buffer> {
+  const photo = await readFile(file);
+  const { width = 0, height = 0 } = await sharp(photo).metadata();
+  return pinBib(photo, { x1: Math.round(width * 0.3), y1: Math.round(height * 0.68), x2: Math.round(width * 0.7), y2: Math.round(height * 0.86) }, number);
+}
+
+describe('text recognition', () => {
+  let t: TestApp;
+  let key: string;
+  beforeAll(async () => {
+    t = await startTestApp('pglite');
+    key = await t.keyFor('reader');
+  });
+  afterAll(() => t.close());
+
+  it('reads imageTextN.png as its paragraph, line by line, with boxes and polygons', async () => {
+    const res = await post(t, key, '/api/v1/text/recognize', { file: await readFile(testdata('images/imageTextN.png')) }, 'image/png');
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<{ text: string; lines: { text: string; confidence: number; box: { x1: number; y1: number; x2: number; y2: number }; polygon: [number, number][] }[] }>();
+    expect(body.text).toContain('In teaching our courses');
+    expect(body.text).toContain('inspiration from three high-level approaches');
+    expect(body.lines.length).toBeGreaterThanOrEqual(13);
+    for (const l of body.lines) {
+      expect(l.polygon).toHaveLength(4);
+      expect(l.box.x2).toBeGreaterThan(l.box.x1);
+      expect(l.confidence).toBeGreaterThan(0.5);
+    }
+    const missing = await post(t, key, '/api/v1/text/recognize', {});
+    expect(missing.statusCode).toBe(422);
+  });
+});
+
+describe('bib recognition on generated photos', () => {
+  let t: TestApp;
+  let key: string;
+  beforeAll(async () => {
+    t = await startTestApp('pglite');
+    key = await t.keyFor('race-photographer');
+  });
+  afterAll(() => t.close());
+
+  it('reads >= 95% of generated bibs (1-5 digits, shirts and cards, sizes, angles, blur); blanks give none', async () => {
+    const images = await generateBibImages({ count: 80, seed: 7 });
+    let read = 0;
+    let wrong = 0;
+    const misses: string[] = [];
+    let numbered = 0;
+    for (const img of images) {
+      const res = await post(t, key, '/api/v1/bibs/recognize', { file: img.data });
+      expect(res.statusCode, res.body).toBe(200);
+      const got = res.json<BibBody>().detections.map((d) => d.bib_number);
+      if (img.kind === 'blank') {
+        expect(got, img.name).toEqual([]);
+        continue;
+      }
+      numbered++;
+      if (got.includes(img.number)) read++;
+      else misses.push(`${img.name}: ${img.number} read as [${got.join(', ')}]`);
+      wrong += got.filter((n) => n !== img.number).length;
+    }
+    console.log(`bibs: ${read}/${numbered} read, ${wrong} other numbers reported; misses: ${misses.join('; ') || 'none'}`);
+    expect(numbered).toBeGreaterThan(50);
+    expect(read / numbered).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('validates its input as seed 004 did', async () => {
+    const blank = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#ffffff' } }).jpeg().toBuffer();
+    const blankRes = await post(t, key, '/api/v1/bibs/recognize', { file: blank });
+    expect(blankRes.statusCode).toBe(200);
+    expect(blankRes.json()).toMatchObject({ bibs_detected: 0, detections: [] });
+
+    const png = await sharp((await generateBibImages({ count: 1, seed: 3, kinds: ['card'] }))[0]!.data).png().toBuffer();
+    const pngRes = await post(t, key, '/api/v1/bibs/recognize', { file: png }, 'image/png');
+    expect(pngRes.statusCode, pngRes.body).toBe(200);
+
+    const cases: [Record<string, string | Buffer>, number, string][] = [
+      [{ file: Buffer.from('%PDF-1.4 not an image at all') }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [{ file: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]) }, 400, 'INVALID_IMAGE'],
+      [{}, 422, 'VALIDATION_ERROR'],
+      [{ file: await sharp({ create: { width: 16, height: 16, channels: 3, background: '#fff' } }).jpeg().toBuffer() }, 400, 'IMAGE_TOO_SMALL'],
+      [{ file: blank, min_digits: 'many' }, 422, 'VALIDATION_ERROR'],
+    ];
+    for (const [parts, status, code] of cases) {
+      const res = await post(t, key, '/api/v1/bibs/recognize', parts);
+      expect(res.statusCode, `${code}: ${res.body}`).toBe(status);
+      expect(res.json().error.code).toBe(code);
+    }
+    // Nothing was stored by refused requests.
+    const media = await t.app.inject({ url: '/api/v1/media', headers: { 'x-api-key': key } });
+    expect(media.json<{ total: number }>().total).toBe(0);
+  });
+});
+
+describe.each(DB_MODES)('bib search on %s', (mode) => {
+  let t: TestApp;
+  let key: string;
+  beforeAll(async () => {
+    t = await startTestApp(mode);
+    key = await t.keyFor('runner-photos');
+  });
+  afterAll(() => t.close());
+
+  it('finds a runner\'s photos by bib number, and those where only their face shows (inferred)', async () => {
+    // Person 1 wears bib 4217 in one photo; another photo shows only her face. Person 4 wears 88; person 7 has no bib.
+    const a = await post(t, key, '/api/v1/bibs/recognize', { file: await withBib(face(1, 1), '4217'), store: 'true' });
+    expect(a.statusCode, a.body).toBe(200);
+    const aBody = a.json<BibBody>();
+    expect(aBody.detections.map((d) => d.bib_number)).toEqual(['4217']);
+    expect(aBody.indexed).toMatchObject({ bibs: 1, faces_with_bib: 1 });
+
+    const upload = async (file: Buffer) => {
+      const res = await post(t, key, '/api/v1/bibs/recognize', { file, store: 'true' });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<BibBody>();
+    };
+    const b = await upload(await readFile(face(1, 3)));
+    expect(b.bibs_detected).toBe(0);
+    const c = await upload(await withBib(face(4, 1), '88'));
+    expect(c.detections.map((d) => d.bib_number)).toEqual(['88']);
+    const d = await upload(await readFile(face(7, 1)));
+
+    const search = await t.app.inject({ url: '/api/v1/bibs/4217/media', headers: { 'x-api-key': key } });
+    expect(search.statusCode, search.body).toBe(200);
+    const found = search.json<BibMedia>();
+    expect(found.media[0]).toMatchObject({ media_id: aBody.media_id, inferred: false, source: 'bib' });
+    expect(found.media.find((m) => m.media_id === b.media_id)).toMatchObject({ inferred: true, source: 'face' });
+    const ids = found.media.map((m) => m.media_id);
+    expect(ids).not.toContain(c.media_id);
+    expect(ids).not.toContain(d.media_id);
+
+    const other = (await t.app.inject({ url: '/api/v1/bibs/88/media', headers: { 'x-api-key': key } })).json<BibMedia>();
+    expect(other.media.map((m) => m.media_id)).toEqual([c.media_id]);
+    const none = (await t.app.inject({ url: '/api/v1/bibs/999/media', headers: { 'x-api-key': key } })).json<BibMedia>();
+    expect(none).toMatchObject({ total: 0, media: [] });
+    expect((await t.app.inject({ url: '/api/v1/bibs/12ab/media', headers: { 'x-api-key': key } })).statusCode).toBe(422);
+    // Another owner sees nothing; deleting the photo removes its bibs.
+    const stranger = await t.keyFor('someone-else');
+    expect((await t.app.inject({ url: '/api/v1/bibs/4217/media', headers: { 'x-api-key': stranger } })).json<BibMedia>().total).toBe(0);
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/media/${c.media_id}`, headers: { 'x-api-key': key } })).statusCode).toBe(204);
+    expect((await t.app.inject({ url: '/api/v1/bibs/88/media', headers: { 'x-api-key': key } })).json<BibMedia>().total).toBe(0);
+  });
+
+  it('reads bibs in batches and /analyze jobs, and indexes them', async () => {
+    const form = new FormData();
+    for (const [file, n] of [[face(2, 1), '305'], [face(5, 1), '7']] as const) form.append('files', new Blob([await withBib(file, n)]), 'runner.jpg');
+    const r = new Response(form);
+    const batch = await t.app.inject({ method: 'POST', url: '/api/v1/bibs/recognize/batch', payload: Buffer.from(await r.arrayBuffer()), headers: { 'content-type': r.headers.get('content-type')!, 'x-api-key': key } });
+    expect(batch.statusCode, batch.body).toBe(202);
+    const job = await waitForJob(t, key, batch.json<{ job_id: string }>().job_id);
+    expect(job.status).toBe('succeeded');
+    expect(job.items.map((i) => (i.bibs as BibBody).detections.map((d) => d.bib_number))).toEqual([['305'], ['7']]);
+    const byNumber = (await t.app.inject({ url: '/api/v1/bibs/305/media', headers: { 'x-api-key': key } })).json<BibMedia>();
+    expect(byNumber.media[0]?.media_id).toBe(job.items[0]!.media_id);
+
+    const form2 = new FormData();
+    form2.append('file', new Blob([await withBib(face(9, 1), '5150')]), 'finish.jpg');
+    form2.append('tasks', 'bibs,detect');
+    const r2 = new Response(form2);
+    const analyze = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: Buffer.from(await r2.arrayBuffer()), headers: { 'content-type': r2.headers.get('content-type')!, 'x-api-key': key } });
+    expect(analyze.statusCode, analyze.body).toBe(202);
+    const done = await waitForJob(t, key, analyze.json<{ task_id: string }>().task_id);
+    expect((done.items[0]!.bibs as BibBody).detections[0]?.bib_number).toBe('5150');
+    expect((await t.app.inject({ url: '/api/v1/bibs/5150/media', headers: { 'x-api-key': key } })).json<BibMedia>().total).toBe(1);
+  });
+});
+
+async function waitForJob(t: TestApp, key: string, id: string): Promise<{ status: string; items: ({ media_id: string } & Record<string, unknown>)[] }> {
+  for (;;) {
+    const job = (await t.app.inject({ url: `/api/v1/jobs/${id}`, headers: { 'x-api-key': key } })).json<{ status: string; items: ({ media_id: string } & Record<string, unknown>)[] }>();
+    if (job.status !== 'queued' && job.status !== 'running') return job;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
