@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBibImages, pinBib } from '../src/bench/bib-images.js';
-import { DB_MODES, startTestApp, testdata, type TestApp } from './helper.js';
+import { DB_MODES, multipart, startTestApp, testdata, type TestApp } from './helper.js';
 
 type Bib = { bib_number: string; confidence: number; box: { x1: number; y1: number; x2: number; y2: number }; person_box: unknown };
 type BibBody = { media_id?: string; bibs_detected: number; detections: Bib[]; mode: string; indexed?: { bibs: number; faces: number; faces_with_bib: number } };
@@ -184,6 +187,76 @@ describe.each(DB_MODES)('bib search on %s', (mode) => {
     const done = await waitForJob(t, key, analyze.json<{ task_id: string }>().task_id);
     expect((done.items[0]!.bibs as BibBody).detections[0]?.bib_number).toBe('5150');
     expect((await t.app.inject({ url: '/api/v1/bibs/5150/media', headers: { 'x-api-key': key } })).json<BibMedia>().total).toBe(1);
+  });
+});
+
+describe('bibs with a registered bib detector, and in video', () => {
+  let t: TestApp;
+  let key: string;
+  let dir: string;
+  beforeAll(async () => {
+    // No open bib detector exists, so a stand-in is registered the way a user registers theirs: a manifest of task
+    // bib-detect beside its .onnx. It is YOLOX-nano relabelled (COCO's person boxes become "bibs"), which shows that
+    // reading follows the detector's boxes: a bib on a person is read, a card on a table with nobody is not.
+    dir = await mkdtemp(path.join(os.tmpdir(), 'argus-bibmodel-'));
+    await symlink(testdata('../models/yolox_nano.onnx'), path.join(dir, 'yolox_nano.onnx'));
+    const manifest = { id: 'stand_in_bibs', task: 'bib-detect', file: 'yolox_nano.onnx', licence: 'Apache-2.0', decoder: 'yolox', input: { name: 'images', width: 416, height: 416, colour: 'bgr', resize: 'letterbox', pad: 114 }, labels: Array.from({ length: 80 }, (_, i) => (i === 0 ? 'bib' : `other_${i}`)) };
+    await writeFile(path.join(dir, 'stand_in_bibs.model.json'), JSON.stringify(manifest));
+    t = await startTestApp('pglite', { ARGUS_MODELS_DIR: dir });
+    key = await t.keyFor('timing-company');
+  });
+  afterAll(async () => {
+    await t.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads inside the bib detector\'s boxes when one is registered (auto), and falls back to OCR with none', async () => {
+    const runner = await post(t, key, '/api/v1/bibs/recognize', { file: await withBib(face(3, 1), '642') });
+    expect(runner.statusCode, runner.body).toBe(200);
+    expect(runner.json()).toMatchObject({ mode: 'detector', models: { bib_detector: 'stand_in_bibs' } });
+    expect(runner.json<BibBody>().detections.map((d) => d.bib_number)).toEqual(['642']);
+
+    const cards = (await generateBibImages({ count: 40, seed: 5, kinds: ['card'], photos: false })).filter((i) => i.params.layout === 'card-table');
+    expect(cards.length).toBeGreaterThan(0);
+    const card = cards[0]!;
+    const withDetector = (await post(t, key, '/api/v1/bibs/recognize', { file: card.data })).json<BibBody>();
+    expect(withDetector).toMatchObject({ mode: 'detector', bibs_detected: 0 });
+    const settings = await t.app.inject({ method: 'PATCH', url: '/api/v1/users/timing-company/ai-settings', payload: { bibDetectionModel: 'none' }, headers: { 'x-api-key': key } });
+    expect(settings.statusCode, settings.body).toBe(200);
+    const fallback = (await post(t, key, '/api/v1/bibs/recognize', { file: card.data })).json<BibBody>();
+    expect(fallback.mode).toBe('ocr');
+    expect(fallback.detections.map((d) => d.bib_number)).toEqual([card.number]);
+    const bad = await t.app.inject({ method: 'PATCH', url: '/api/v1/users/timing-company/ai-settings', payload: { bib_detection_model: 'yolox_nano' }, headers: { 'x-api-key': key } });
+    expect(bad.statusCode).toBe(422);
+  });
+
+  it('reads a runner\'s bib in a video once per person track and indexes the sightings with their times', async () => {
+    await t.app.inject({ method: 'PATCH', url: '/api/v1/users/timing-company/ai-settings', payload: { bib_detection_model: 'none' }, headers: { 'x-api-key': key } });
+    const still = path.join(dir, 'runner.jpg');
+    await writeFile(still, await withBib(face(1, 1), '4217'));
+    const video = path.join(dir, 'runner.avi');
+    // 3 s at 10 fps of the runner standing at the start line.
+    const ff = spawnSync('ffmpeg', ['-v', 'error', '-loop', '1', '-i', still, '-t', '3', '-r', '10', '-vf', 'scale=640:-2', '-c:v', 'mpeg4', '-q:v', '3', '-y', video]);
+    expect(ff.status, ff.stderr.toString()).toBe(0);
+    const body = await multipart({ tasks: 'bibs', file: { data: await readFile(video), filename: 'runner.avi' } });
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: body.payload, headers: { ...body.headers, 'x-api-key': key } });
+    expect(res.statusCode, res.body).toBe(202);
+    const { task_id: id, media_id: mediaId } = res.json<{ task_id: string; media_id: string }>();
+    await waitForJob(t, key, id);
+    const out = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json<{
+      status: string;
+      result: { bibs: { bib_number: string; frames: number }[]; bib_tracks: { track_id: number; bib_number: string; readings: number }[]; frames: { bibs?: { bib_number: string }[] }[] };
+    }>();
+    expect(out.status).toBe('SUCCESS');
+    expect(out.result.bibs.map((b) => b.bib_number)).toEqual(['4217']);
+    expect(out.result.bib_tracks[0]).toMatchObject({ bib_number: '4217' });
+    // Settled after two agreeing readings: the track is not read on every one of its frames.
+    const readFrames = out.result.frames.filter((f) => f.bibs?.length).length;
+    expect(readFrames).toBeGreaterThanOrEqual(2);
+    expect(readFrames).toBeLessThan(out.result.frames.length);
+    const found = (await t.app.inject({ url: '/api/v1/bibs/4217/media', headers: { 'x-api-key': key } })).json<{ media: { media_id: string; kind: string; frame_index: number | null; timestamp: number | null; sightings: number }[] }>();
+    expect(found.media[0]).toMatchObject({ media_id: mediaId, kind: 'video' });
+    expect(found.media[0]!.timestamp).not.toBeNull();
   });
 });
 
