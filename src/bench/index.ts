@@ -2,6 +2,7 @@
 import { benchBlur } from './blur.js';
 import { benchDetect } from './detect.js';
 import { benchFaces } from './faces.js';
+import { benchOcr } from './ocr.js';
 import { benchUpload } from './upload.js';
 import { benchVideo } from './video.js';
 
@@ -19,10 +20,13 @@ switch (name) {
   case 'faces':
     await benchFaces(args.length ? { sizes: args.map(Number) } : {});
     break;
+  case 'ocr':
+    await benchOcr(Number(args[0] ?? 5), Number(args[1] ?? 100));
+    break;
   case 'video':
     await benchVideo(args[0]);
     break;
   default:
-    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | video [file] | faces [sizes...]');
+    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | video [file] | faces [sizes...] | ocr [rounds] [count]');
     process.exitCode = 2;
 }

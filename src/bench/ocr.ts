@@ -1,0 +1,241 @@
+/**
+ * `npm run bench -- ocr [rounds] [count]`: text and bib reading on the real PP-OCR models, in one run:
+ *   1. text lines on imageTextN.png and imageTextR.png (PP-OCRv4 det + rec, no angle classifier): lines/s,
+ *      images/s and ms per image split detect / recognize, plus character accuracy against the transcript;
+ *   2. bibs on `count` generated images (blanks included): bibs/s, images/s, and how many numbers were read,
+ *      missed or misread, by kind and by digit length; one and two images at a time.
+ * The baseline of each part is bare `engine.run` of the same model calls the pipeline made (recorded on a warm-up
+ * pass), on tensors prepared beforehand, so each ratio shows what the pipeline adds to the models' own time.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { distance } from 'fastest-levenshtein';
+import pino from 'pino';
+import { bibOptionsFrom, recognizeBibs, type BibReport } from '../app/bibs.js';
+import { recognizeText, type OcrOptions, type TextReport } from '../app/ocr-pipeline.js';
+import type { InferenceEngine, UsableModel } from '../app/ports.js';
+import { defaultAiSettings } from '../domain/ai-settings.js';
+import { loadConfig } from '../main/config.js';
+import { createServices } from '../main/services.js';
+import { generateBibImages, type BibImage } from './bib-images.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TEXT_IMAGES = ['imageTextN.png', 'imageTextR.png'];
+const OCR: OcrOptions = { detector: 'ppocr_v4_det', recognizer: 'ppocr_v4_rec', classifier: null, minConfidence: 0.5 };
+
+/** One model call as the pipeline made it: which model, on what input shape. */
+interface Call {
+  readonly model: UsableModel;
+  readonly dims: readonly number[];
+}
+
+/** A row of a printed table: a label, seconds for `n` images, and what those images held. */
+interface Row {
+  readonly name: string;
+  readonly seconds: number;
+  readonly images: number;
+  /** Lines or bibs in those images. */
+  readonly items: number;
+  /** Mean ms per image by stage, when known. */
+  readonly split?: string;
+}
+
+/** Runs `task(i)` for i in 0..n-1 with `concurrency` in flight; returns the elapsed seconds. */
+async function timed(n: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+/** The engine with every call's model and shape appended to `log` (the input itself is passed on untouched). */
+function recording(engine: InferenceEngine, log: () => Call[]): InferenceEngine {
+  return {
+    run: (model, input) => {
+      log().push({ model, dims: [...input.dims] });
+      return engine.run(model, input);
+    },
+    warm: (model) => engine.warm(model),
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Bare `engine.run` over the recorded calls of each image, images `concurrency` at a time, calls of one image in
+ * order as the pipeline makes them. Tensors are zero-filled and allocated before the clock starts; the engine
+ * hands each buffer back, so it is reused. Returns the seconds and the ms inside session.run per model.
+ */
+async function replay(engine: InferenceEngine, jobs: readonly Call[][], n: number, concurrency: number): Promise<{ seconds: number; runMs: Map<string, number> }> {
+  // One buffer per shape per stream: CNN kernels on the CPU take the same time whatever the values.
+  const pool = new Map<string, Float32Array[]>();
+  for (const job of jobs) {
+    for (const c of job) {
+      const key = c.dims.join('x');
+      const free = pool.get(key) ?? [];
+      while (free.length < concurrency) free.push(new Float32Array(c.dims.reduce((a, b) => a * b, 1)));
+      pool.set(key, free);
+    }
+  }
+  const runMs = new Map<string, number>();
+  const seconds = await timed(n, concurrency, async (i) => {
+    for (const c of jobs[i % jobs.length]!) {
+      const free = pool.get(c.dims.join('x'))!;
+      const r = await engine.run(c.model, { data: free.pop()!, dims: c.dims });
+      free.push(r.input);
+      runMs.set(c.model.manifest.id, (runMs.get(c.model.manifest.id) ?? 0) + r.runMs);
+    }
+  });
+  return { seconds, runMs };
+}
+
+/** Prints rows as images/s, items/s and the ratio to the first row. */
+function table(rows: readonly Row[], item: string): void {
+  const base = rows[0]!.images / rows[0]!.seconds;
+  console.log(`  ${''.padEnd(44)} ${'images/s'.padStart(8)} ${`${item}/s`.padStart(8)}   x bare   ms/image`);
+  for (const r of rows) {
+    const rate = r.images / r.seconds;
+    console.log(`  ${r.name.padEnd(44)} ${rate.toFixed(2).padStart(8)} ${(r.items / r.seconds).toFixed(1).padStart(8)}   ${(rate / base).toFixed(2).padStart(5)}   ${r.split ?? ''}`);
+  }
+}
+
+const normalise = (s: string): string => s.replace(/\s+/g, ' ').trim();
+/** Character accuracy as the OCR test computes it: 1 - edit distance / transcript length, whitespace-normalised. */
+const accuracy = (text: string, truth: string): number => 1 - distance(normalise(text), normalise(truth)) / normalise(truth).length;
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const pct = (a: number, b: number): string => (b ? `${((a / b) * 100).toFixed(0)}%` : '-').padStart(5);
+
+/** Runs the benchmark: `rounds` passes over the two text images per figure, `count` generated bib images. */
+export async function benchOcr(rounds = 5, count = 100): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'argus-bench-ocr-'));
+  const config = loadConfig({ ...process.env, ARGUS_DATA_DIR: dir, LOG_LEVEL: 'silent' });
+  const services = await createServices(config, pino({ level: 'silent' }));
+  const deps = { ...services.deps, limits: services.deps.settings.imageLimits };
+  let calls: Call[] = [];
+  const recDeps = { ...deps, engine: recording(deps.engine, () => calls) };
+  console.log(`OCR, PP-OCRv4 det + rec (no angle classifier), ${os.availableParallelism()} cores; Argus: ${config.inferenceThreads} inference thread(s) x ${config.intraOpThreads} intra-op thread(s)`);
+  try {
+    await services.warmUp();
+    await textLines(deps, recDeps, () => (calls = []), rounds);
+    await bibs(deps, recDeps, () => (calls = []), count);
+  } finally {
+    await services.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+type Deps = Parameters<typeof recognizeText>[0] & Parameters<typeof recognizeBibs>[0];
+
+/** Part 1: the two text pages. `fresh()` starts a new call log for the recording engine of `recDeps`. */
+async function textLines(deps: Deps, recDeps: Deps, fresh: () => Call[], rounds: number): Promise<void> {
+  const files = await Promise.all(TEXT_IMAGES.map((f) => readFile(path.join(ROOT, '../shared/testdata/images', f))));
+  const transcript = await readFile(path.join(ROOT, 'test/fixtures/imageTextN.txt'), 'utf8');
+  const n = files.length * rounds;
+
+  // Warm-up, two at a time so both inference threads load the sessions; then one recorded pass per image.
+  await timed(files.length * 2, 2, (i) => recognizeText(deps, files[i % files.length]!, OCR));
+  const jobs: Call[][] = [];
+  const first: TextReport[] = [];
+  for (const f of files) {
+    const log = fresh();
+    first.push(await recognizeText(recDeps, f, OCR));
+    jobs.push(log);
+  }
+  const items = rounds * first.reduce((a, r) => a + r.lines.length, 0);
+
+  const rows: Row[] = [];
+  for (const conc of [1, 2]) {
+    const bare = await replay(deps.engine, jobs, n, conc);
+    const runs = (id: string): string => ((bare.runMs.get(id) ?? 0) / n).toFixed(1);
+    rows.push({ name: `bare engine.run, recorded shapes, ${conc} at a time`, seconds: bare.seconds, images: n, items, split: `det ${runs(OCR.detector)} / rec ${runs(OCR.recognizer)} (in session.run)` });
+  }
+  // recognizeText from the PNG bytes: decoding these small pages costs a few ms, so it is included rather than
+  // measured apart.
+  for (const conc of [1, 2]) {
+    const reports: TextReport[] = [];
+    const seconds = await timed(n, conc, async (i) => reports.push(await recognizeText(deps, files[i % files.length]!, OCR)));
+    const split = `det ${mean(reports.map((r) => r.timings.detect_ms)).toFixed(1)} / rec ${mean(reports.map((r) => r.timings.recognize_ms)).toFixed(1)} (report timings)`;
+    rows.push({ name: `recognizeText, ${conc} at a time`, seconds, images: n, items, split });
+  }
+
+  const shapes = (k: number): string => jobs[k]!.map((c) => `[${c.dims.join(',')}]`).join(' ');
+  console.log(`\n1. text lines, ${rounds} rounds per figure (ratios to the first line):`);
+  first.forEach((r, k) => console.log(`   ${TEXT_IMAGES[k]} ${r.width}x${r.height}, ${r.lines.length} lines; model inputs ${shapes(k)}`));
+  table(rows, 'lines');
+  const acc = first.map((r, k) => `${TEXT_IMAGES[k]} ${(accuracy(r.text, transcript) * 100).toFixed(2)}%`);
+  console.log(`  character accuracy against test/fixtures/imageTextN.txt: ${acc.join(', ')} (imageTextR is the same page turned ~10°)`);
+}
+
+/** Part 2: generated bib images. `fresh()` starts a new call log for the recording engine of `recDeps`. */
+async function bibs(deps: Deps, recDeps: Deps, fresh: () => Call[], count: number): Promise<void> {
+  const opts = bibOptionsFrom(defaultAiSettings());
+  const genStarted = performance.now();
+  const images = await generateBibImages({ count, seed: 11 });
+  const genSeconds = (performance.now() - genStarted) / 1000;
+
+  // The recorded pass doubles as the warm-up of every shape and gives the readings scored below (deterministic).
+  await timed(Math.min(4, images.length), 2, (i) => recognizeBibs(deps, images[i]!.data, opts));
+  const jobs: Call[][] = [];
+  const reports: BibReport[] = [];
+  for (const img of images) {
+    const log = fresh();
+    reports.push(await recognizeBibs(recDeps, img.data, opts));
+    jobs.push(log);
+  }
+  const found = reports.reduce((a, r) => a + r.bibs_detected, 0);
+  const n = images.length;
+
+  const rows: Row[] = [];
+  for (const conc of [1, 2]) {
+    const bare = await replay(deps.engine, jobs, n, conc);
+    const perModel = [...bare.runMs].map(([id, ms]) => `${id} ${(ms / n).toFixed(1)}`).join(' / ');
+    rows.push({ name: `bare engine.run, recorded shapes, ${conc} at a time`, seconds: bare.seconds, images: n, items: found, split: conc === 1 ? perModel : '' });
+  }
+  for (const conc of [1, 2]) {
+    const totals: number[] = [];
+    const seconds = await timed(n, conc, async (i) => totals.push((await recognizeBibs(deps, images[i]!.data, opts)).timings.total_ms));
+    rows.push({ name: `recognizeBibs, ${conc} at a time`, seconds, images: n, items: found, split: `${mean(totals).toFixed(1)} total` });
+  }
+
+  const kinds = (k: string): number => images.filter((i) => i.kind === k).length;
+  const calls = jobs.reduce((a, j) => a + j.length, 0);
+  console.log(`\n2. bibs: ${n} generated images (seed 11: ${kinds('shirt')} shirt, ${kinds('card')} card, ${kinds('blank')} blank; generated in ${genSeconds.toFixed(1)} s),`);
+  const how = reports[0]?.mode === 'detector' ? `bib detector ${reports[0].models.bib_detector}` : 'no bib detector: OCR on torsos, else the whole image';
+  console.log(`   persons ${opts.persons.model}, ${how}; ${(calls / n).toFixed(1)} model calls per image; bibs/s counts every number reported`);
+  table(rows, 'bibs');
+  readRates(images, reports);
+}
+
+/** Prints, per kind and digit length, how many numbers were read, missed, or misread, and false bibs on blanks. */
+function readRates(images: readonly BibImage[], reports: readonly BibReport[]): void {
+  const groups: [string, (i: BibImage) => boolean][] = [
+    ['shirt', (i) => i.kind === 'shirt'],
+    ['card', (i) => i.kind === 'card'],
+    ...[1, 2, 3, 4, 5].map((d): [string, (i: BibImage) => boolean] => [`${d} digit${d > 1 ? 's' : ''}`, (i) => i.kind !== 'blank' && i.number.length === d]),
+    ['all numbered', (i) => i.kind !== 'blank'],
+  ];
+  console.log(`  ${'reading (numbered images)'.padEnd(26)} images   read  rate   nothing   wrong numbers`);
+  for (const [name, keep] of groups) {
+    let total = 0;
+    let read = 0;
+    let nothing = 0;
+    let wrong = 0;
+    images.forEach((img, k) => {
+      if (!keep(img)) return;
+      const numbers = reports[k]!.detections.map((d) => d.bib_number);
+      total++;
+      if (numbers.includes(img.number)) read++;
+      if (numbers.length === 0) nothing++;
+      wrong += numbers.filter((s) => s !== img.number).length;
+    });
+    console.log(`  ${name.padEnd(26)} ${String(total).padStart(6)} ${String(read).padStart(6)} ${pct(read, total)} ${String(nothing).padStart(9)} ${String(wrong).padStart(15)}`);
+  }
+  const blanks = images.map((img, k) => (img.kind === 'blank' ? reports[k]!.bibs_detected : -1)).filter((c) => c >= 0);
+  const examples = images.flatMap((img, k) => (img.kind === 'blank' ? reports[k]!.detections.map((d) => d.bib_number) : [])).slice(0, 5);
+  console.log(`  blanks: ${blanks.filter((c) => c > 0).length} of ${blanks.length} gave a bib, ${blanks.reduce((a, b) => a + b, 0)} false bibs in all${examples.length ? ` (${examples.join(', ')})` : ''}`);
+}
