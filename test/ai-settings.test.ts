@@ -45,7 +45,7 @@ describe.each(DB_MODES)('/api/v1/users/{userId}/ai-settings on %s', (mode) => {
 
   it('refuses unknown keys, bad values and unknown models with 422, changing nothing', async () => {
     await put('alice', alice, { probability_threshold: 0.5 });
-    for (const payload of [{ probabilty: 0.4 }, { probability_threshold: 7 }, { detection_model: 'nope' }, { detection_model: 'yunet' }, { classes: 'dog' }]) {
+    for (const payload of [{ probabilty: 0.4 }, { probability_threshold: 7 }, { detection_model: 'nope' }, { detection_model: 'yunet' }, { classes: 'dog' }, { bib_min_digits: 5, bib_max_digits: 3 }, { bib_min_digits: 7 }]) {
       const res = await put('alice', alice, payload);
       expect(res.statusCode, JSON.stringify(payload)).toBe(422);
       expect(res.json().error.code).toBe('VALIDATION_ERROR');

@@ -105,6 +105,7 @@ describe('bib recognition on generated photos', () => {
       [{}, 422, 'VALIDATION_ERROR'],
       [{ file: await sharp({ create: { width: 16, height: 16, channels: 3, background: '#fff' } }).jpeg().toBuffer() }, 400, 'IMAGE_TOO_SMALL'],
       [{ file: blank, min_digits: 'many' }, 422, 'VALIDATION_ERROR'],
+      [{ file: blank, min_digits: '5', max_digits: '3' }, 422, 'VALIDATION_ERROR'],
     ];
     for (const [parts, status, code] of cases) {
       const res = await post(t, key, '/api/v1/bibs/recognize', parts);

@@ -51,7 +51,7 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
 
   it('enrolls one photo per person and finds them from their other photos; a stranger is not matched', async () => {
     const ids = new Map<string, number>();
-    for (let n = 1; n <= 19; n++) {
+    for (let n = 1; n <= 20; n++) {
       // Some photos show other people too: enroll the largest face (face_index 0).
       const res = await post('/api/v1/faces/enroll', { file: await readFile(face(n, 1)), person_name: `Person ${n}`, collection: 'gala', face_index: '0' });
       expect(res.statusCode, `person ${n}: ${res.body}`).toBe(200);
@@ -60,7 +60,7 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     let correct = 0;
     let identified = 0;
     let probes = 0;
-    for (let n = 1; n <= 19; n++) {
+    for (let n = 1; n <= 20; n++) {
       for (const k of [2, 3]) {
         // threshold -1 shows the nearest person whatever the similarity (top-1); the default threshold (0.5) decides a match.
         const res = await post('/api/v1/faces/search', { file: await readFile(face(n, k)), collection: 'gala', threshold: '-1' });
@@ -73,7 +73,7 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
         }
       }
     }
-    // A hard set (similar-looking pairs on purpose): clearly better than chance (1/19), not perfect.
+    // A hard set (similar-looking pairs on purpose): clearly better than chance (1/20), not perfect.
     console.log(`faces: top-1 ${correct}/${probes}, identified above the threshold ${identified}/${probes} (${mode})`);
     expect(correct / probes).toBeGreaterThan(0.7);
     expect(identified / probes).toBeGreaterThan(0.5);
@@ -130,9 +130,18 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     expect(several.json().error.message).toContain('face_index');
     const picked = await post('/api/v1/faces/enroll', { file: group, person_name: 'Child', face_index: '0', collection: 'school' });
     expect(picked.statusCode, picked.body).toBe(200);
+    // A face added by person_id goes to the person's own collection; naming another collection is refused.
+    const child = picked.json<{ person_id: string }>().person_id;
+    const more = await post('/api/v1/faces/enroll', { file: group, person_id: child, face_index: '0' });
+    expect(more.statusCode, more.body).toBe(200);
+    expect(more.json()).toMatchObject({ person_id: child, collection: 'school' });
+    const elsewhere = await post('/api/v1/faces/enroll', { file: group, person_id: child, face_index: '0', collection: 'gala' });
+    expect(elsewhere.statusCode).toBe(422);
+    expect(elsewhere.json().error.message).toContain("collection 'school'");
     const cases: [Record<string, string | Buffer>, number, string][] = [
       [{ file: await readFile(testdata('images/HappyFish.jpg')), person_name: 'Fish' }, 422, 'NO_FACES'],
       [{ file: await readFile(face(5, 1)) }, 422, 'VALIDATION_ERROR'],
+      [{ file: await readFile(face(5, 1)), person_name: '   ' }, 422, 'VALIDATION_ERROR'],
       [{ file: await readFile(face(5, 1)), person_id: 'not-a-uuid' }, 422, 'VALIDATION_ERROR'],
       [{ file: await readFile(face(5, 1)), person_id: '6f1c1c0e-9a43-4d53-8d0e-3c1f7c1a2b3c' }, 404, 'NOT_FOUND'],
       [{ file: await sharp(await readFile(face(5, 1))).blur(12).jpeg().toBuffer(), person_name: 'Blurry' }, 422, 'POOR_FACE_QUALITY'],
@@ -159,6 +168,23 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     const found = await post('/api/v1/faces/search', { file: await readFile(face(9, 3)), collection: 'club', threshold: '-1' });
     expect(found.json<{ faces: { matches: Match[] }[] }>().faces[0]!.matches[0]!.person_id).toBe(id);
 
+    // A batch job that found them: its stored result and events name them until they are deleted.
+    const form = new FormData();
+    form.append('collection', 'club');
+    form.append('files', new Blob([await readFile(face(9, 3))]), 'nine.jpg');
+    const r = new Response(form);
+    const batch = await t.app.inject({ method: 'POST', url: '/api/v1/faces/search/batch', payload: Buffer.from(await r.arrayBuffer()), headers: { 'content-type': r.headers.get('content-type')!, 'x-api-key': key } });
+    expect(batch.statusCode, batch.body).toBe(202);
+    const jobId = batch.json<{ job_id: string }>().job_id;
+    let job: { status: string; items: { faces: { faces: { matches: Match[] }[] } }[] };
+    do {
+      await new Promise((ok) => setTimeout(ok, 100));
+      job = (await t.app.inject({ url: `/api/v1/jobs/${jobId}`, headers: { 'x-api-key': key } })).json();
+    } while (job.status === 'queued' || job.status === 'running');
+    expect(job.items[0]!.faces.faces[0]!.matches[0]).toMatchObject({ person_id: id, person_name: 'Nine' });
+    const eventsText = async (): Promise<string> => JSON.stringify(await t.database.db.execute(`select data from job_events where job_id = '${jobId}'`));
+    expect(await eventsText()).toContain(id);
+
     // Others see nothing; deletion removes the person and every embedding.
     expect((await t.app.inject({ url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': await t.keyFor('other') } })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': key } })).statusCode).toBe(204);
@@ -167,6 +193,13 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     expect(after.json<{ faces: { matches: Match[] }[] }>().faces[0]!.matches).toEqual([]);
     const rows = await t.database.db.execute(`select count(*)::int as n from face_embeddings where person_id = '${id}'`);
     expect(((rows as { rows: { n: number }[] }).rows[0]!).n).toBe(0);
+    // ...and their matches in stored results and events; the rest of the job's result stays.
+    const scrubbed = await t.app.inject({ url: `/api/v1/jobs/${jobId}`, headers: { 'x-api-key': key } });
+    expect(scrubbed.json<typeof job>().items[0]!.faces.faces[0]!.matches).toEqual([]);
+    expect(scrubbed.json<typeof job>().items[0]!.faces.faces).toHaveLength(1);
+    expect(scrubbed.body).not.toContain(id);
+    expect(scrubbed.body).not.toContain('Nine');
+    expect(await eventsText()).not.toContain(id);
     expect((await t.app.inject({ url: '/api/v1/faces/persons/not-a-uuid', headers: { 'x-api-key': key } })).statusCode).toBe(422);
   });
 });

@@ -118,8 +118,10 @@ describe.each(DB_MODES)('jobs on %s', (mode) => {
     const r = new Response(form);
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/blur/detect/batch', payload: Buffer.from(await r.arrayBuffer()), headers: { 'content-type': r.headers.get('content-type')!, ...headers() } });
     expect(res.statusCode).toBe(202);
-    const accepted = res.json<{ job_id: string; status_url: string; total: number }>();
+    const accepted = res.json<{ job_id: string; poll_url: string; status_url: string; total: number }>();
     expect(accepted.total).toBe(3);
+    expect(accepted.poll_url).toBe(`/api/v1/jobs/${accepted.job_id}`);
+    expect(accepted.status_url).toBe(accepted.poll_url);
     const job = await waitFor(accepted.job_id);
     expect(job.status).toBe('succeeded');
     expect(job.items!.map((i) => (i.blur as { is_blurry: boolean }).is_blurry)).toEqual([false, false, true]);

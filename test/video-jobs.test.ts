@@ -196,6 +196,21 @@ describe('video jobs (seed 000)', () => {
     expect(main.matches[0]!.similarity).toBeGreaterThan(0.8);
     // Every frame shows the face with its track id (after the track is confirmed); matching happened once, per track.
     expect(out.result!.frames.filter((f) => f.faces.some((x) => x.track_id === main.track_id)).length).toBeGreaterThanOrEqual(main.hits - 2);
+
+    // The same stored video with operation=detect: the face is tracked but nobody is searched.
+    const mediaId = res.json<{ media_id: string }>().media_id;
+    const again = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { media_id: mediaId, tasks: ['faces'], collection: 'cinema', operation: 'detect' }, headers: { 'x-api-key': key } });
+    expect(again.statusCode, again.body).toBe(202);
+    const detectId = again.json<{ task_id: string }>().task_id;
+    do {
+      await new Promise((ok) => setTimeout(ok, 200));
+      out = (await t.app.inject({ url: `/api/v1/results/${detectId}`, headers: { 'x-api-key': key } })).json();
+    } while (out.status === 'PENDING' || out.status === 'PROCESSING');
+    expect(out.status).toBe('SUCCESS');
+    expect(Math.max(...out.result!.face_tracks.map((x) => x.hits))).toBeGreaterThanOrEqual(5);
+    expect(out.result!.face_tracks.flatMap((x) => x.matches)).toEqual([]);
+    const bad = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { media_id: mediaId, tasks: ['faces'], operation: 'identify' }, headers: { 'x-api-key': key } });
+    expect(bad.statusCode).toBe(422);
   });
 
   it('analyses a synthetic clip made with ffmpeg', async () => {

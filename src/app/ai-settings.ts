@@ -2,7 +2,7 @@
  * Reading and changing a user's AI settings. Users see and change their own; admins anyone's. What is stored is
  * only what the user set, so a default changed by a later release reaches everyone who did not override it.
  */
-import { applySettings, parseAiSettingsPatch, type AiSettings, type AiSettingsPatch } from '../domain/ai-settings.js';
+import { applySettings, checkSettingsAgree, parseAiSettingsPatch, type AiSettings, type AiSettingsPatch } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import type { ModelTask } from '../domain/model-manifest.js';
 import type { AiSettingsRepository, Clock, ModelCatalog, Principal } from './ports.js';
@@ -52,8 +52,10 @@ export async function changeUserSettings(
   const patch = parseAiSettingsPatch(body);
   checkModels(deps.models, patch);
   const stored: AiSettingsPatch = mode === 'merge' ? { ...((await deps.settings.get(userId)) ?? {}), ...patch } : patch;
+  const effective = applySettings(deps.defaults, stored);
+  checkSettingsAgree(effective);
   await deps.settings.put(userId, stored, deps.clock.now());
-  return applySettings(deps.defaults, stored);
+  return effective;
 }
 
 function assertMayAccess(principal: Principal, userId: string): void {

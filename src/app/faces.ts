@@ -50,7 +50,7 @@ export async function detectFaces(deps: FacesDeps, data: Uint8Array, s: FaceSett
 export interface EnrollInput {
   readonly ownerId: string;
   readonly data: Uint8Array;
-  readonly collection: string;
+  readonly collection?: string | undefined;
   readonly personName?: string | undefined;
   readonly personId?: string | undefined;
   /** Which face when the photo has several (0 = the largest). */
@@ -62,11 +62,16 @@ export async function enrollFace(deps: FacesDeps, input: EnrollInput, s: FaceSet
   if ((input.personName === undefined) === (input.personId === undefined)) {
     throw new AppError('VALIDATION_ERROR', 'give exactly one of person_name (a new person) or person_id (add a face to a person)');
   }
+  const name = input.personName?.trim();
+  if (name === '') throw new AppError('VALIDATION_ERROR', 'person_name is blank');
   let person: PersonRecord | null = null;
   if (input.personId !== undefined) {
     person = await deps.faces.findPerson(input.ownerId, input.personId);
     if (!person) throw new AppError('NOT_FOUND', `person ${input.personId} not found`);
-    if (person.collection !== input.collection) throw new AppError('VALIDATION_ERROR', `person ${person.id} belongs to collection '${person.collection}', not '${input.collection}'`);
+    // A face added to a person goes to the person's collection; naming another one is a mistake worth reporting.
+    if (input.collection !== undefined && person.collection !== input.collection) {
+      throw new AppError('VALIDATION_ERROR', `person ${person.id} belongs to collection '${person.collection}', not '${input.collection}'`);
+    }
   }
   const report = await findFaces(deps, input.data, options(s, true));
   const face = pickFace(report, input.faceIndex);
@@ -74,7 +79,7 @@ export async function enrollFace(deps: FacesDeps, input: EnrollInput, s: FaceSet
   if (poor) throw new AppError('POOR_FACE_QUALITY', `this face is too poor to enroll: ${poor}`, { quality: face.quality });
   const now = deps.clock.now();
   if (!person) {
-    person = { id: randomUUID(), ownerId: input.ownerId, collection: input.collection, name: (input.personName as string).trim(), createdAt: now, updatedAt: now };
+    person = { id: randomUUID(), ownerId: input.ownerId, collection: input.collection ?? 'default', name: name as string, createdAt: now, updatedAt: now };
     await deps.faces.createPerson(person);
   }
   const faceId = randomUUID();

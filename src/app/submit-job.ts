@@ -3,7 +3,7 @@
  * queued, and only then acknowledged — so an accepted job survives any restart.
  */
 import { randomUUID } from 'node:crypto';
-import { applySettings, parseAiSettingsPatch } from '../domain/ai-settings.js';
+import { applySettings, checkSettingsAgree, parseAiSettingsPatch } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import type { JobInput, JobKind, JobOptions, JobTask } from '../domain/job.js';
 import { effectiveSettings } from './ai-settings.js';
@@ -38,6 +38,7 @@ export async function submitJob(deps: SubmitJobDeps, request: JobRequest): Promi
   if (request.inputs.length === 0) throw new AppError('VALIDATION_ERROR', 'nothing to analyse');
   const overrides = request.settings === undefined ? {} : parseAiSettingsPatch(request.settings);
   const settings = applySettings(await effectiveSettings(deps, request.ownerId), overrides);
+  checkSettingsAgree(settings);
   const now = deps.clock.now();
   const job: JobRecord = {
     id: randomUUID(),

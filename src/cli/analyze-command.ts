@@ -31,7 +31,7 @@ export function addAnalyzeCommand(program: Command, ctx: AnalyzeCommandContext):
     .command('analyze')
     .description('submit a file or URL to a running server, follow its progress, print the result as JSON')
     .argument('<input>', 'a local image or video file, or an http(s) URL')
-    .option('--tasks <list>', 'comma-separated tasks: detect, blur, faces', 'detect')
+    .option('--tasks <list>', 'comma-separated tasks: detect, blur, faces, bibs', 'detect')
     .option('--server <url>', 'the Argus server (also ARGUS_SERVER)', process.env.ARGUS_SERVER ?? 'http://localhost:8080')
     .option('--key <key>', 'API key (also ARGUS_API_KEY)', process.env.ARGUS_API_KEY)
     .option('--video', 'treat a URL as a video (default: by its extension)')

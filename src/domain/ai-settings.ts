@@ -100,3 +100,10 @@ export function applySettings(base: AiSettings, patch: AiSettingsPatch): AiSetti
   for (const [k, v] of Object.entries(patch)) if (v !== undefined) merged[k] = v;
   return merged as AiSettings;
 }
+
+/** Refuses settings whose values contradict each other (each one alone passed the schema). */
+export function checkSettingsAgree(s: Pick<AiSettings, 'bib_min_digits' | 'bib_max_digits'>): void {
+  if (s.bib_min_digits > s.bib_max_digits) {
+    throw new AppError('VALIDATION_ERROR', `bib_min_digits (${s.bib_min_digits}) is more than bib_max_digits (${s.bib_max_digits}): no bib could be kept`);
+  }
+}

@@ -7,6 +7,7 @@
 import { and, count, desc, eq, sql } from 'drizzle-orm';
 import type { FaceMatch, FaceRecord, FaceRepository, PersonRecord } from '../../app/ports.js';
 import type { Db } from './database.js';
+import { forgetPersonTraces } from './person-traces.js';
 import { faceEmbeddings, persons } from './schema.js';
 import { HnswIndexes, rowsOf, vectorTerms } from './vector-sql.js';
 
@@ -42,9 +43,13 @@ export class SqlFaceRepository implements FaceRepository {
   }
 
   async deletePerson(ownerId: string, id: string): Promise<boolean> {
-    // Embeddings go with the person (foreign key cascade).
-    const rows = await this.db.delete(persons).where(and(eq(persons.ownerId, ownerId), eq(persons.id, id))).returning({ id: persons.id });
-    return rows.length > 0;
+    return this.db.transaction(async (tx) => {
+      // Embeddings go with the person (foreign key cascade); their matches in stored results go with them too.
+      const rows = await tx.delete(persons).where(and(eq(persons.ownerId, ownerId), eq(persons.id, id))).returning({ id: persons.id });
+      if (rows.length === 0) return false;
+      await forgetPersonTraces(tx, ownerId, id);
+      return true;
+    });
   }
 
   async addFace(face: FaceRecord): Promise<void> {

@@ -10,6 +10,7 @@ import { checkImage } from '../../app/load-image.js';
 import { recognizeText } from '../../app/ocr-pipeline.js';
 import type { AiSettingsRepository } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
+import { AppError } from '../../domain/errors.js';
 import { multipartRoute, readImageForm } from '../plugins/multipart-form.js';
 import { BibMediaResponse, BibResponse, TextResponse } from '../schemas/bibs.js';
 import { errorResponses, secured } from '../schemas/common.js';
@@ -65,6 +66,9 @@ export const bibRoutes: FastifyPluginAsyncTypebox<BibRouteDeps> = async (app, de
         ...base,
         rules: { minConfidence: fields.min_confidence ?? base.rules.minConfidence, minDigits: fields.min_digits ?? base.rules.minDigits, maxDigits: fields.max_digits ?? base.rules.maxDigits },
       };
+      if (opts.rules.minDigits > opts.rules.maxDigits) {
+        throw new AppError('VALIDATION_ERROR', `min_digits (${opts.rules.minDigits}) is more than max_digits (${opts.rules.maxDigits})`);
+      }
       await checkImage(image, deps.sniffer, deps.decoder, deps.limits);
       const analyse = async () => {
         const pixels = await deps.decoder.decodeRgb(image);

@@ -79,7 +79,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
       const { fields, images } = await readImages<Static<typeof EnrollFields>>(request, EnrollFields, ['file'], deps.maxImageBytes);
       return enrollFace(
         deps,
-        { ownerId: request.principal.ownerId, data: images.get('file') as Buffer, collection: fields.collection ?? 'default', personName: fields.person_name, personId: fields.person_id, faceIndex: fields.face_index },
+        { ownerId: request.principal.ownerId, data: images.get('file') as Buffer, collection: fields.collection, personName: fields.person_name, personId: fields.person_id, faceIndex: fields.face_index },
         await settingsOf(request.principal.ownerId),
       );
     },

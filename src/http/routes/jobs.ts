@@ -73,7 +73,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
               // Form fields sent before the file shape the job; the analysis starts with the first bytes.
               const early_ = parseFields<Static<typeof AnalyzeFields>>(AnalyzeFields, { ...early });
               if (early_.callback_url) deps.checkUrl(early_.callback_url);
-              ({ media, job: liveJob } = await ingestLive(ownerId, part, parseTasks(early_.tasks), early_.callback_url, deps.runLive, optionsOf(early_.collection)));
+              ({ media, job: liveJob } = await ingestLive(ownerId, part, parseTasks(early_.tasks), early_.callback_url, deps.runLive, optionsOf(early_)));
             } else {
               media = (await ingestMedia(deps, { ownerId, filename: part.filename, content: fileBytes(part) })).record;
             }
@@ -83,7 +83,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         if (liveJob) return reply.status(202).send(accepted(liveJob, media.id));
         const tasks = parseTasks(fields.tasks);
         if (fields.callback_url) deps.checkUrl(fields.callback_url);
-        const job = await submitJob(deps, { ownerId, kind: kindOf(media), inputs: [{ mediaId: media.id, name: media.name }], tasks, callbackUrl: fields.callback_url, options: optionsOf(fields.collection) });
+        const job = await submitJob(deps, { ownerId, kind: kindOf(media), inputs: [{ mediaId: media.id, name: media.name }], tasks, callbackUrl: fields.callback_url, options: optionsOf(fields) });
         return reply.status(202).send(accepted(job, media.id));
       }
       // JSON bodies are checked here (the route's validator passes multipart streams through): unknown fields → 422.
@@ -104,7 +104,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         kind = body.video_url !== undefined ? 'video' : 'image';
         input = { url };
       }
-      const job = await submitJob(deps, { ownerId, kind, inputs: [input], tasks, settings: body.settings, callbackUrl: body.callback_url, options: optionsOf(body.collection) });
+      const job = await submitJob(deps, { ownerId, kind, inputs: [input], tasks, settings: body.settings, callbackUrl: body.callback_url, options: optionsOf(body) });
       return reply.status(202).send(accepted(job, 'mediaId' in input ? input.mediaId : undefined));
     },
   );
@@ -274,13 +274,13 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       for (const m of added) await deleteMedia(deps, ownerId, m.id).catch(() => undefined);
       throw err;
     }
-    const options: JobOptions = { ...optionsOf(fields.collection), ...(fields.operation ? { faceOperation: fields.operation } : {}) };
-    const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, tasks: [task], callbackUrl: fields.callback_url, options });
-    return { job_id: job.id, status_url: `/api/v1/jobs/${job.id}`, events_url: `/api/v1/jobs/${job.id}/events`, total: inputs.length, media_ids: inputs.map((i) => ('mediaId' in i ? i.mediaId : '')) };
+    const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, tasks: [task], callbackUrl: fields.callback_url, options: optionsOf(fields) });
+    return { job_id: job.id, poll_url: `/api/v1/jobs/${job.id}`, status_url: `/api/v1/jobs/${job.id}`, events_url: `/api/v1/jobs/${job.id}/events`, total: inputs.length, media_ids: inputs.map((i) => ('mediaId' in i ? i.mediaId : '')) };
   }
 
-  function optionsOf(collection: string | undefined): JobOptions {
-    return collection ? { collection } : {};
+  /** The faces task's options from a request's `collection` and `operation`. */
+  function optionsOf(fields: { collection?: string; operation?: 'detect' | 'search' }): JobOptions {
+    return { ...(fields.collection ? { collection: fields.collection } : {}), ...(fields.operation ? { faceOperation: fields.operation } : {}) };
   }
 
   async function findJob(ownerId: string, id: string): Promise<JobRecord> {

@@ -6,8 +6,9 @@ import { Paging } from './common.js';
 
 export const JobId = Type.String({ format: 'uuid', description: 'Job (task) id' });
 
-const Tasks = Type.Union([Type.Array(Type.String()), Type.String()], { description: 'Tasks to run: detect, blur, faces (default detect)' });
+const Tasks = Type.Union([Type.Array(Type.String()), Type.String()], { description: 'Tasks to run: detect, blur, faces, bibs (default detect)' });
 const Collection = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$', description: 'Face collection searched by the faces task (default "default")' });
+const FaceOperation = Type.Union([Type.Literal('detect'), Type.Literal('search')], { description: 'faces task: detect faces only, or search the collection (default)' });
 
 export const AnalyzeJson = Type.Object(
   {
@@ -17,13 +18,14 @@ export const AnalyzeJson = Type.Object(
     tasks: Type.Optional(Tasks),
     callback_url: Type.Optional(Type.String({ description: 'Where to POST the signed result when the job ends' })),
     collection: Type.Optional(Collection),
+    operation: Type.Optional(FaceOperation),
     settings: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'AI settings for this job only (any casing)' })),
   },
   { additionalProperties: false },
 );
 
 export const AnalyzeFields = Type.Object(
-  { tasks: Type.Optional(Type.String()), callback_url: Type.Optional(Type.String()), collection: Type.Optional(Collection) },
+  { tasks: Type.Optional(Type.String()), callback_url: Type.Optional(Type.String()), collection: Type.Optional(Collection), operation: Type.Optional(FaceOperation) },
   { additionalProperties: false },
 );
 
@@ -37,7 +39,7 @@ export const AnalyzeAccepted = Type.Object({
 /** Fields of seed 004's face batch. */
 export const FaceBatchFields = Type.Object(
   {
-    operation: Type.Optional(Type.Union([Type.Literal('detect'), Type.Literal('search')], { description: 'detect faces only, or search the collection (default)' })),
+    operation: Type.Optional(FaceOperation),
     collection: Type.Optional(Collection),
     callback_url: Type.Optional(Type.String()),
   },
@@ -46,6 +48,7 @@ export const FaceBatchFields = Type.Object(
 
 export const BatchAccepted = Type.Object({
   job_id: JobId,
+  poll_url: Type.String({ description: 'Where to poll the job (seed 004); the same as status_url' }),
   status_url: Type.String(),
   events_url: Type.String(),
   total: Type.Integer(),
