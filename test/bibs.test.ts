@@ -258,6 +258,15 @@ describe('bibs with a registered bib detector, and in video', () => {
     const found = (await t.app.inject({ url: '/api/v1/bibs/4217/media', headers: { 'x-api-key': key } })).json<{ media: { media_id: string; kind: string; frame_index: number | null; timestamp: number | null; sightings: number }[] }>();
     expect(found.media[0]).toMatchObject({ media_id: mediaId, kind: 'video' });
     expect(found.media[0]!.timestamp).not.toBeNull();
+
+    // The runner's face was kept with her bib's track: a photo showing only her face is found through the video.
+    const portrait = await post(t, key, '/api/v1/bibs/recognize', { file: await readFile(face(1, 3)), store: 'true' });
+    expect(portrait.json<BibBody>().bibs_detected).toBe(0);
+    const stranger = await post(t, key, '/api/v1/bibs/recognize', { file: await readFile(face(7, 1)), store: 'true' });
+    const withFace = (await t.app.inject({ url: '/api/v1/bibs/4217/media', headers: { 'x-api-key': key } })).json<BibMedia>();
+    expect(withFace.media[0]).toMatchObject({ media_id: mediaId, inferred: false });
+    expect(withFace.media.find((m) => m.media_id === portrait.json<BibBody>().media_id)).toMatchObject({ inferred: true, source: 'face' });
+    expect(withFace.media.map((m) => m.media_id)).not.toContain(stranger.json<BibBody>().media_id);
   });
 });
 

@@ -3,10 +3,20 @@
  * number (the same reading twice), so a runner crossing the frame is read a few times, not once per frame. Frames
  * without persons are read whole. When the video ends each person track gets the number with the most confidence
  * summed over its readings, and every reading is stored with its frame and time for bib search.
+ *
+ * Faces join the index too: in the frames that are read (and while a track has no face yet) faces are found, each
+ * given to the person track whose head it is, and each track keeps its best-quality face. When the video ends that
+ * face is embedded once and stored with the track's number (or none), so a bib search finds this video through the
+ * runner's face, and finds the runner's other media through a face seen here with their bib.
  */
+import { randomUUID } from 'node:crypto';
 import { saveBibIndex } from '../app/bib-index.js';
 import { bibOptionsFrom, recognizeBibsInPixels, type BibDeps, type BibOptions } from '../app/bibs.js';
-import type { BibRepository, BibSightingRecord, Clock, JobRecord } from '../app/ports.js';
+import { embedAligned, findFacesInPixels } from '../app/face-pipeline.js';
+import { faceSettingsFrom, type FaceSettings } from '../app/faces.js';
+import type { BibRepository, BibSightingRecord, Clock, JobRecord, MediaFaceRecord } from '../app/ports.js';
+import { personOfFace } from '../domain/bibs/bib-fusion.js';
+import { AppError } from '../domain/errors.js';
 import { roundBox, type Box } from '../domain/geometry.js';
 import type { RgbImage } from '../domain/image-tensor.js';
 
@@ -27,6 +37,15 @@ export interface FrameBib {
   track_id: number | null;
 }
 
+/** A person track's best face so far, aligned for embedding. */
+interface TrackFace {
+  readonly aligned: RgbImage;
+  readonly score: number;
+  readonly box: Box;
+  readonly frameIndex: number;
+  readonly timestamp: number;
+}
+
 interface Votes {
   readonly byNumber: Map<string, { sum: number; count: number }>;
   first: number;
@@ -38,17 +57,24 @@ export class VideoBibs {
   private readonly opts: BibOptions;
   private readonly votes = new Map<number, Votes>();
   private readonly sightings: BibSightingRecord[] = [];
+  private readonly faces = new Map<number, TrackFace>();
+  /** Null once the face models turned out unusable: bibs are still read and stored, without faces. */
+  private faceSettings: FaceSettings | null;
 
   constructor(
     private readonly deps: BibDeps & { bibs: BibRepository; clock: Clock },
     job: JobRecord,
   ) {
     this.opts = bibOptionsFrom(job.settings);
+    this.faceSettings = faceSettingsFrom(job.settings);
   }
 
   /** Reads the bibs of one frame; `scale` maps frame pixels to video pixels. */
   async frame(image: RgbImage, index: number, timestamp: number, scale: number, persons: readonly TrackedPerson[]): Promise<FrameBib[]> {
     const unsettled = persons.filter((p) => p.trackId === null || !this.settled(p.trackId));
+    if (persons.some((p) => p.trackId !== null && (!this.faces.has(p.trackId) || unsettled.includes(p)))) {
+      await this.noteFaces(image, index, timestamp, scale, persons);
+    }
     if (persons.length > 0 && unsettled.length === 0) return [];
     const inFrame = unsettled.map((p) => ({ x1: p.box.x1 / scale, y1: p.box.y1 / scale, x2: p.box.x2 / scale, y2: p.box.y2 / scale }));
     const report = await recognizeBibsInPixels(this.deps, image, this.opts, inFrame);
@@ -85,9 +111,53 @@ export class VideoBibs {
     return { bib_tracks: bibTracks, bibs };
   }
 
-  /** Stores every reading with the video, replacing a previous analysis of it. */
+  /** Stores every reading, and each person track's best face with its number, replacing a previous analysis. */
   async save(ownerId: string, mediaId: string): Promise<void> {
-    await saveBibIndex(this.deps, ownerId, mediaId, [{ bibs: this.sightings, faces: [] }]);
+    await saveBibIndex(this.deps, ownerId, mediaId, [{ bibs: this.sightings, faces: await this.trackFaces() }]);
+  }
+
+  /** Gives each face of the frame to the person track whose head it is, keeping each track's best one. */
+  private async noteFaces(image: RgbImage, index: number, timestamp: number, scale: number, persons: readonly TrackedPerson[]): Promise<void> {
+    const s = this.faceSettings;
+    if (!s) return;
+    let found;
+    try {
+      found = await findFacesInPixels(this.deps, image, { detector: s.detector, embedder: s.embedder, minScore: s.minScore, embed: false, keepAligned: true });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'MODEL_UNAVAILABLE') {
+        this.faceSettings = null;
+        return;
+      }
+      throw err;
+    }
+    const boxes = persons.map((p) => p.box);
+    for (const f of found.faces) {
+      const box = { x1: f.box.x1 * scale, y1: f.box.y1 * scale, x2: f.box.x2 * scale, y2: f.box.y2 * scale };
+      const trackId = persons[personOfFace(box, boxes)]?.trackId;
+      if (trackId === undefined || trackId === null || !f.aligned) continue;
+      const prev = this.faces.get(trackId);
+      if (!prev || f.quality.score > prev.score) this.faces.set(trackId, { aligned: f.aligned, score: f.quality.score, box: roundBox(box), frameIndex: index, timestamp });
+    }
+  }
+
+  /** Each track's best face, embedded once, with the number its track settled on. */
+  private async trackFaces(): Promise<MediaFaceRecord[]> {
+    const s = this.faceSettings;
+    if (!s || this.faces.size === 0) return [];
+    let embedder;
+    try {
+      embedder = await this.deps.models.require(s.embedder, 'face-embed');
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'MODEL_UNAVAILABLE') return [];
+      throw err;
+    }
+    const numbers = new Map(this.summary().bib_tracks.map((t) => [t.track_id as number, t.bib_number as string]));
+    const out: MediaFaceRecord[] = [];
+    for (const [trackId, f] of this.faces) {
+      const embedding = await embedAligned(this.deps, embedder, f.aligned);
+      out.push({ id: randomUUID(), model: embedder.manifest.id, embedding, box: f.box, bibNumber: numbers.get(trackId) ?? null, frameIndex: f.frameIndex, timestamp: f.timestamp });
+    }
+    return out;
   }
 
   private settled(trackId: number): boolean {

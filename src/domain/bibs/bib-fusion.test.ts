@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bibsOfFaces, bodyFromFace } from './bib-fusion.js';
+import { bibsOfFaces, bodyFromFace, personOfFace } from './bib-fusion.js';
 
 const person = { x1: 100, y1: 50, x2: 220, y2: 450 };
 const face = { x1: 140, y1: 60, x2: 180, y2: 110 };
@@ -26,5 +26,14 @@ describe('bibsOfFaces', () => {
   it('a bib far from any face stays unassigned', () => {
     const away = { ...bib, box: { x1: 600, y1: 600, x2: 650, y2: 640 } };
     expect(bibsOfFaces([face], [away], [])).toEqual([null]);
+  });
+});
+
+describe('personOfFace', () => {
+  it('is the smallest person box with the face as its head; -1 when none', () => {
+    const crowd = { x1: 0, y1: 0, x2: 600, y2: 600 };
+    expect(personOfFace(face, [crowd, person])).toBe(1);
+    expect(personOfFace({ x1: 140, y1: 300, x2: 180, y2: 350 }, [person])).toBe(-1);
+    expect(personOfFace(face, [])).toBe(-1);
   });
 });

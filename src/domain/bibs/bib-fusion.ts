@@ -29,6 +29,15 @@ function headOf(face: Box, person: Box): boolean {
   return centreInside(face, top);
 }
 
+/** The index of the smallest person box whose head region holds `face`, or -1 (video: which person track it is). */
+export function personOfFace(face: Box, persons: readonly Box[]): number {
+  let best = -1;
+  persons.forEach((person, i) => {
+    if (headOf(face, person) && (best < 0 || boxArea(person) < boxArea(persons[best] as Box))) best = i;
+  });
+  return best;
+}
+
 /**
  * For each face (by index), the bib number its person carries, or null. A face takes the bib of the smallest
  * person box holding both it (as the head) and the bib; failing that, a bib inside the body estimated from the
