@@ -37,7 +37,12 @@ const options = (s: FaceSettings, embed: boolean): FaceOptions => ({ detector: s
 
 /** The API view of one found face (embedding left out). */
 export function faceView(f: FoundFace): Record<string, unknown> {
-  return { box: f.box, landmarks: f.landmarks, score: f.score, quality: f.quality };
+  return { box: f.box, landmarks: f.landmarks, score: f.score, quality: finiteOrNull(f.quality) };
+}
+
+/** Measurements that could not be made (NaN pose from landmarks that make no face) are shown as null. */
+function finiteOrNull<T extends object>(q: T): { [K in keyof T]: number | null } {
+  return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, typeof v === 'number' && Number.isFinite(v) ? v : null])) as { [K in keyof T]: number | null };
 }
 
 /** Every face in the image, with landmarks and quality. */

@@ -8,6 +8,7 @@ import type { AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
 import { fileBuffer, multipartRoute, readForm } from '../plugins/multipart-form.js';
 import { errorResponses, Paging, secured } from '../schemas/common.js';
+import { CompareResponse, EnrollResponse, FaceDetectResponse, FaceSearchResponse, PersonDetail, PersonList } from '../schemas/faces.js';
 
 /** What the face routes need. */
 export interface FaceRouteDeps extends FacesDeps {
@@ -36,11 +37,10 @@ const SearchFields = Type.Object(
   { additionalProperties: false },
 );
 const CompareFields = Type.Object({ threshold: Type.Optional(Threshold) }, { additionalProperties: false });
-const Loose = Type.Record(Type.String(), Type.Unknown());
 const PersonParams = Type.Object({ id: Uuid });
 
-function personView(p: PersonRecord & { faceCount?: number }): Record<string, unknown> {
-  return { person_id: p.id, person_name: p.name, collection: p.collection, created_at: p.createdAt.toISOString(), ...(p.faceCount !== undefined ? { face_count: p.faceCount } : {}) };
+function personView(p: PersonRecord & { faceCount: number }): Static<typeof PersonList>['items'][number] {
+  return { person_id: p.id, person_name: p.name, collection: p.collection, created_at: p.createdAt.toISOString(), face_count: p.faceCount };
 }
 
 /** Reads a form with the given file fields (each at most once) and text fields. */
@@ -62,19 +62,19 @@ async function readImages<T>(request: FastifyRequest, fields: TSchema, files: re
 /** Seed 004's face endpoints: detect, enroll, search, compare, and persons. */
 export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, deps) => {
   const settingsOf = async (ownerId: string, threshold?: number): Promise<FaceSettings> => faceSettingsFrom(await effectiveSettings(deps, ownerId), threshold);
-  const form = (summary: string, body: TSchema, codes: number[]) => ({
+  const form = (summary: string, body: TSchema, response: TSchema, codes: number[]) => ({
     ...multipartRoute,
-    schema: { tags: ['faces'], summary, consumes: ['multipart/form-data'], body, security: secured, response: { 200: Loose, ...errorResponses(...codes) } },
+    schema: { tags: ['faces'], summary, consumes: ['multipart/form-data'], body, security: secured, response: { 200: response, ...errorResponses(...codes) } },
   });
 
-  app.post('/faces/detect', form('Faces with 5 landmarks, detection score and quality', Type.Object({ file: Type.String({ format: 'binary' }) }), [400, 401, 413, 415, 422, 503]), async (request) => {
+  app.post('/faces/detect', form('Faces with 5 landmarks, detection score and quality', Type.Object({ file: Type.String({ format: 'binary' }) }), FaceDetectResponse, [400, 401, 413, 415, 422, 503]), async (request) => {
     const { images } = await readImages<Static<typeof DetectFields>>(request, DetectFields, ['file'], deps.maxImageBytes);
     return detectFaces(deps, images.get('file') as Buffer, await settingsOf(request.principal.ownerId));
   });
 
   app.post(
     '/faces/enroll',
-    form('Enroll a face for a new person (person_name) or an existing one (person_id) in a collection', Type.Object({ file: Type.String({ format: 'binary' }), ...EnrollFields.properties }), [400, 401, 404, 413, 415, 422, 503]),
+    form('Enroll a face for a new person (person_name) or an existing one (person_id) in a collection', Type.Object({ file: Type.String({ format: 'binary' }), ...EnrollFields.properties }), EnrollResponse, [400, 401, 404, 413, 415, 422, 503]),
     async (request) => {
       const { fields, images } = await readImages<Static<typeof EnrollFields>>(request, EnrollFields, ['file'], deps.maxImageBytes);
       return enrollFace(
@@ -87,7 +87,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
 
   app.post(
     '/faces/search',
-    form('Search a collection with every face of the image: matches above the threshold, best first', Type.Object({ file: Type.String({ format: 'binary' }), ...SearchFields.properties }), [400, 401, 413, 415, 422, 503]),
+    form('Search a collection with every face of the image: matches above the threshold, best first', Type.Object({ file: Type.String({ format: 'binary' }), ...SearchFields.properties }), FaceSearchResponse, [400, 401, 413, 415, 422, 503]),
     async (request) => {
       const { fields, images } = await readImages<Static<typeof SearchFields>>(request, SearchFields, ['file'], deps.maxImageBytes);
       const ownerId = request.principal.ownerId;
@@ -97,7 +97,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
 
   app.post(
     '/faces/compare',
-    form('Compare the largest face of two images: similarity and same_person', Type.Object({ image1: Type.String({ format: 'binary' }), image2: Type.String({ format: 'binary' }), ...CompareFields.properties }), [400, 401, 413, 415, 422, 503]),
+    form('Compare the largest face of two images: similarity and same_person', Type.Object({ image1: Type.String({ format: 'binary' }), image2: Type.String({ format: 'binary' }), ...CompareFields.properties }), CompareResponse, [400, 401, 413, 415, 422, 503]),
     async (request) => {
       const { fields, images } = await readImages<Static<typeof CompareFields>>(request, CompareFields, ['image1', 'image2'], deps.maxImageBytes);
       return compareFaces(deps, images.get('image1') as Buffer, images.get('image2') as Buffer, await settingsOf(request.principal.ownerId, fields.threshold));
@@ -112,7 +112,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
         summary: 'Enrolled persons, newest first',
         querystring: Type.Object({ ...Paging, collection: Type.Optional(Collection) }, { additionalProperties: false }),
         security: secured,
-        response: { 200: Loose, ...errorResponses(401, 422) },
+        response: { 200: PersonList, ...errorResponses(401, 422) },
       },
     },
     async (request) => {
@@ -124,7 +124,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
 
   app.get(
     '/faces/persons/:id',
-    { schema: { tags: ['faces'], summary: 'A person and their enrolled faces', params: PersonParams, security: secured, response: { 200: Loose, ...errorResponses(401, 404, 422) } } },
+    { schema: { tags: ['faces'], summary: 'A person and their enrolled faces', params: PersonParams, security: secured, response: { 200: PersonDetail, ...errorResponses(401, 404, 422) } } },
     async (request) => {
       const { ownerId } = request.principal;
       const person = await deps.faces.findPerson(ownerId, request.params.id);
@@ -143,7 +143,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
     },
   );
 
-  const addFace = form('Add one more face to a person', Type.Object({ file: Type.String({ format: 'binary' }), ...AddFaceFields.properties }), [400, 401, 404, 413, 415, 422, 503]);
+  const addFace = form('Add one more face to a person', Type.Object({ file: Type.String({ format: 'binary' }), ...AddFaceFields.properties }), EnrollResponse, [400, 401, 404, 413, 415, 422, 503]);
   app.post(
     '/faces/persons/:id/faces',
     { ...addFace, schema: { ...addFace.schema, params: PersonParams } },
