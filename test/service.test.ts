@@ -118,6 +118,7 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 8080, auth: true, maxUploadBytes: 2 * 1024 ** 3, maxPixels: 100_000_000, blurThreshold: 100, databaseUrl: undefined });
     expect(c.imagesDir.endsWith('/data/images')).toBe(true);
+    expect(loadConfig({ ARGUS_VECTOR_M: '24', ARGUS_VECTOR_EF_SEARCH: '300' }).vectorIndex).toMatchObject({ m: 24, efSearch: 300 });
   });
 
   it.each([
@@ -127,6 +128,7 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ ARGUS_MAX_UPLOAD_BYTES: '-5' }, 'ARGUS_MAX_UPLOAD_BYTES'],
     [{ ARGUS_JWT_SECRET: 'short' }, 'ARGUS_JWT_SECRET'],
+    [{ ARGUS_VECTOR_EF_SEARCH: '0' }, 'ARGUS_VECTOR_EF_SEARCH'],
   ])('refuses %j naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

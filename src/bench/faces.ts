@@ -16,6 +16,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { openDatabase, type Database } from '../adapters/db/database.js';
 import { SqlFaceRepository } from '../adapters/db/face-repository.js';
+import { DEFAULT_VECTOR_INDEX, hnswIndexSql, type VectorIndexOptions } from '../adapters/db/vector-sql.js';
 import { findFaces, type FaceOptions } from '../app/face-pipeline.js';
 import { faceSettingsFrom } from '../app/faces.js';
 import { loadConfig } from '../main/config.js';
@@ -31,13 +32,21 @@ const OWNER = 'bench-owner';
 const COLLECTION = 'event-gallery';
 const MODEL = 'mobilefacenet';
 const BATCH = 5000;
-/** Exactly what `SqlFaceRepository.ensureIndex` creates for 128-d embeddings. */
-const INDEX_SQL = `create index if not exists face_embeddings_hnsw_${DIMS} on face_embeddings using hnsw ((embedding::vector(${DIMS})) vector_cosine_ops) where dims = ${DIMS}`;
+/** The HNSW settings a server started with this environment uses (ARGUS_VECTOR_M, _EF_CONSTRUCTION, _EF_SEARCH; defaults as the server's). */
+const VECTORS = vectorSettings();
+/** Exactly what the face repository creates for 128-d embeddings. */
+const INDEX_SQL = hnswIndexSql('face_embeddings', DIMS, VECTORS);
+
+function vectorSettings(): VectorIndexOptions {
+  const env = process.env;
+  const n = (v: string | undefined, d: number): number => (v ? Number(v) : d);
+  return { m: n(env.ARGUS_VECTOR_M, DEFAULT_VECTOR_INDEX.m), efConstruction: n(env.ARGUS_VECTOR_EF_CONSTRUCTION, DEFAULT_VECTOR_INDEX.efConstruction), efSearch: n(env.ARGUS_VECTOR_EF_SEARCH, DEFAULT_VECTOR_INDEX.efSearch) };
+}
 /** Memory for the one-off index build only (the repository's incremental inserts never use it). */
 const BUILD_MEMORY = { postgres: '2GB', pglite: '512MB' } as const;
 const PIPELINE_ROUNDS = 3;
 /** ef_search of the repository first, then larger values the top-10 query is also measured at. */
-const EF_SEARCH = [100, 200, 400, 800];
+const EF_SEARCH = [...new Set([VECTORS.efSearch, 200, 400, 800])].filter((ef) => ef >= VECTORS.efSearch);
 
 /**
  * Synthetic embeddings shaped like MobileFaceNet's on the test photos (measured there: same person 0.55 +- 0.15,
@@ -313,7 +322,7 @@ function topFacesQuery(probe: Float32Array, limit: number, explain: boolean): SQ
     order by ${cast} <=> ${v} limit ${limit}`;
 }
 
-async function topFaces(database: Database, probe: Float32Array, efSearch = 100, explain = false): Promise<string[]> {
+async function topFaces(database: Database, probe: Float32Array, efSearch = VECTORS.efSearch, explain = false): Promise<string[]> {
   return database.db.transaction(async (tx) => {
     await tx.execute(sql`set local hnsw.iterative_scan = relaxed_order`);
     await tx.execute(sql.raw(`set local hnsw.ef_search = ${efSearch}`));
@@ -332,11 +341,11 @@ async function runSize(database: Database, mode: Mode, g: Gallery, truth: Truth)
   await buildIndex(database, mode);
   const buildS = seconds(t0);
 
-  const plan = (await topFaces(database, g.probes[0]!, 100, true)).join('\n');
+  const plan = (await topFaces(database, g.probes[0]!, VECTORS.efSearch, true)).join('\n');
   const usesIndex = plan.includes(`face_embeddings_hnsw_${DIMS}`);
   if (!usesIndex) console.log(`    warning: the search plan does not use the HNSW index:\n${plan.replace(/^/gm, '      ')}`);
 
-  const repo = new SqlFaceRepository(database.db);
+  const repo = new SqlFaceRepository(database.db, VECTORS);
   const measured = g.probes.slice(WARMUP_QUERIES);
   for (const q of g.probes.slice(0, WARMUP_QUERIES)) await repo.search(OWNER, COLLECTION, MODEL, q, K);
   const latencies: number[] = [];
@@ -454,9 +463,12 @@ async function benchSearch(sizes: number[]): Promise<SizeResult[]> {
   const results: SizeResult[] = [];
 
   let skipPostgres = '';
+  let sharedBuffers = '?';
   try {
     const probe = new pg.Client({ connectionString: baseUrl });
     await probe.connect();
+    // Searches are fast while the index stays in shared_buffers; at 1M 128-d faces the index is ~1 GB.
+    sharedBuffers = String((await probe.query<{ shared_buffers: string }>('show shared_buffers')).rows[0]?.shared_buffers);
     await probe.end();
   } catch (err) {
     skipPostgres = `  PostgreSQL mode skipped: cannot connect to ${redact(baseUrl)} (${err instanceof Error ? err.message : String(err)}); set TEST_DATABASE_URL`;
@@ -465,11 +477,11 @@ async function benchSearch(sizes: number[]): Promise<SizeResult[]> {
   console.log(`face search: synthetic ${DIMS}-d L2-normalised embeddings, ${FACES_PER_PERSON} faces per person (a person per identity = centroid + noise)`);
   console.log(`  one owner, collection and model hold every face: the realistic "search one event's gallery" case, the scope filter keeps all rows`);
   console.log(`  ${QUERIES} queries per size (${WARMUP_QUERIES} more to warm up): new noisy faces of enrolled persons, through SqlFaceRepository.search(limit ${K})`);
-  console.log(`    (hnsw.ef_search 100, iterative_scan relaxed_order, ${K * 5} candidates, best face per person); "top-10 query" = a plain top-10 faces query, same settings`);
+  console.log(`    (hnsw.ef_search ${VECTORS.efSearch}, iterative_scan relaxed_order, ${K * 5} candidates, best face per person); "top-10 query" = a plain top-10 faces query, same settings`);
   console.log(`  recall@10 faces: that top-10 query vs the exact 10 nearest faces; persons: search()'s persons vs the exact 10 best persons (exact search in JS)`);
   console.log(`  own person first: share of probes whose own enrolled person is search()'s first match (exact: the same by exact search)`);
-  console.log(`  HNSW index (pgvector defaults m 16, ef_construction 64) built after loading, maintenance_work_mem ${BUILD_MEMORY.postgres} (PostgreSQL) / ${BUILD_MEMORY.pglite} (PGlite) for the build`);
-  console.log(`  PostgreSQL: ${redact(baseUrl)} (a fresh database per size, dropped after); PGlite: a fresh temporary data directory per size`);
+  console.log(`  HNSW index (m ${VECTORS.m}, ef_construction ${VECTORS.efConstruction}) built after loading, maintenance_work_mem ${BUILD_MEMORY.postgres} (PostgreSQL) / ${BUILD_MEMORY.pglite} (PGlite) for the build`);
+  console.log(`  PostgreSQL: ${redact(baseUrl)} (a fresh database per size, dropped after; shared_buffers ${sharedBuffers}); PGlite: a fresh temporary data directory per size`);
   if (skipPostgres) console.log(skipPostgres);
   console.log(`  ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start (latencies are wall-clock: other processes on the machine count)`);
 

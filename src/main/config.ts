@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import envSchema from 'env-schema';
 import Type, { type Static } from 'typebox';
+import { DEFAULT_VECTOR_INDEX } from '../adapters/db/vector-sql.js';
 
 /** Every setting Argus reads from the environment (or `.env`), with its default. */
 export const ConfigSchema = Type.Object({
@@ -42,6 +43,9 @@ export const ConfigSchema = Type.Object({
   ARGUS_WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '5000,30000,120000,600000,3600000,18000000' }),
   ARGUS_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   ARGUS_TRUST_PROXY: Type.Boolean({ default: false }),
+  ARGUS_VECTOR_M: Type.Integer({ minimum: 2, maximum: 100, default: DEFAULT_VECTOR_INDEX.m }),
+  ARGUS_VECTOR_EF_CONSTRUCTION: Type.Integer({ minimum: 4, maximum: 1000, default: DEFAULT_VECTOR_INDEX.efConstruction }),
+  ARGUS_VECTOR_EF_SEARCH: Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULT_VECTOR_INDEX.efSearch }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -64,6 +68,8 @@ export interface Config {
   readonly corsOrigins: string[] | '*';
   readonly rateLimitPerMinute: number;
   readonly blurThreshold: number;
+  /** HNSW build (m, ef_construction: for indexes created from now on) and search (ef_search) settings. */
+  readonly vectorIndex: { m: number; efConstruction: number; efSearch: number };
   /** Where models are pulled to; searched first. */
   readonly modelsDir: string;
   /**
@@ -143,6 +149,7 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
     rateLimitPerMinute: raw.ARGUS_RATE_LIMIT_PER_MINUTE,
     blurThreshold: raw.ARGUS_BLUR_THRESHOLD,
+    vectorIndex: { m: raw.ARGUS_VECTOR_M, efConstruction: raw.ARGUS_VECTOR_EF_CONSTRUCTION, efSearch: raw.ARGUS_VECTOR_EF_SEARCH },
     modelsDir,
     modelSearchPath: [...new Set([modelsDir, ...extra])],
     inferenceThreads,

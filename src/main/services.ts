@@ -103,8 +103,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const onJobFinished = async (job: JobRecord): Promise<void> => {
     if ((await enqueueJobDeliveries({ webhooks, clock, checkUrl }, job)) > 0) delivery.notify();
   };
-  const faces = new SqlFaceRepository(database.db);
-  const bibs = new SqlBibRepository(database.db);
+  const faces = new SqlFaceRepository(database.db, config.vectorIndex);
+  const bibs = new SqlBibRepository(database.db, config.vectorIndex);
   const dictionaries = new FileDictionaryLoader();
   const jobDeps = { faces, bibs, dictionaries, jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
   const videos: VideoDecoder = { probe: probeVideo, frames: decodeFrames };

@@ -8,14 +8,17 @@ import type { BibMediaHit, BibRepository, BibSightingRecord, MediaFaceRecord, Si
 import type { Box } from '../../domain/geometry.js';
 import type { Db } from './database.js';
 import { bibSightings, mediaFaces } from './schema.js';
-import { HnswIndexes, rowsOf, vectorTerms } from './vector-sql.js';
+import { DEFAULT_VECTOR_INDEX, HnswIndexes, rowsOf, vectorTerms, type VectorIndexOptions } from './vector-sql.js';
 
 /** Bib sightings and media faces. */
 export class SqlBibRepository implements BibRepository {
   private readonly indexes: HnswIndexes;
 
-  constructor(private readonly db: Db) {
-    this.indexes = new HnswIndexes(db, 'media_faces');
+  constructor(
+    private readonly db: Db,
+    private readonly vectors: VectorIndexOptions = DEFAULT_VECTOR_INDEX,
+  ) {
+    this.indexes = new HnswIndexes(db, 'media_faces', vectors);
   }
 
   async replaceForMedia(ownerId: string, mediaId: string, bibs: readonly BibSightingRecord[], faces: readonly MediaFaceRecord[], at: Date): Promise<void> {
@@ -71,7 +74,7 @@ export class SqlBibRepository implements BibRepository {
     const rows = await this.db.transaction(async (tx) => {
       // As for enrolled faces: the owner/model filter needs the iterative scan to return enough rows.
       await tx.execute(sql`set local hnsw.iterative_scan = relaxed_order`);
-      await tx.execute(sql`set local hnsw.ef_search = 100`);
+      await tx.execute(sql.raw(`set local hnsw.ef_search = ${this.vectors.efSearch}`));
       return tx.execute(sql`
         select f.id, f.media_id, m.name, m.kind, f.box, f.frame_index, f.timestamp, f.distance from (
           select id, media_id, box, frame_index, timestamp, owner_id, ${column} <=> ${probe} as distance

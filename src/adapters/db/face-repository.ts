@@ -9,7 +9,7 @@ import type { FaceMatch, FaceRecord, FaceRepository, PersonRecord } from '../../
 import type { Db } from './database.js';
 import { forgetPersonTraces } from './person-traces.js';
 import { faceEmbeddings, persons } from './schema.js';
-import { HnswIndexes, rowsOf, vectorTerms } from './vector-sql.js';
+import { DEFAULT_VECTOR_INDEX, HnswIndexes, rowsOf, vectorTerms, type VectorIndexOptions } from './vector-sql.js';
 
 /** Candidates fetched per requested person: several faces of one person may come first. */
 const OVERFETCH = 5;
@@ -18,8 +18,11 @@ const OVERFETCH = 5;
 export class SqlFaceRepository implements FaceRepository {
   private readonly indexes: HnswIndexes;
 
-  constructor(private readonly db: Db) {
-    this.indexes = new HnswIndexes(db, 'face_embeddings');
+  constructor(
+    private readonly db: Db,
+    private readonly vectors: VectorIndexOptions = DEFAULT_VECTOR_INDEX,
+  ) {
+    this.indexes = new HnswIndexes(db, 'face_embeddings', vectors);
   }
 
   async createPerson(person: PersonRecord): Promise<void> {
@@ -85,7 +88,7 @@ export class SqlFaceRepository implements FaceRepository {
     // on until enough rows pass; the outer ORDER BY restores the exact order.
     const rows = await this.db.transaction(async (tx) => {
       await tx.execute(sql`set local hnsw.iterative_scan = relaxed_order`);
-      await tx.execute(sql`set local hnsw.ef_search = 100`);
+      await tx.execute(sql.raw(`set local hnsw.ef_search = ${this.vectors.efSearch}`));
       return tx.execute<{ id: string; person_id: string; name: string; distance: number }>(sql`
       select f.id, f.person_id, p.name, f.distance from (
         select id, person_id, ${cast} <=> ${probe} as distance
