@@ -153,6 +153,47 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     }
   });
 
+  it('finds stored photos by a selfie: faces jobs index the faces they search, detect-only jobs do not', async () => {
+    const selfieKey = await t.keyFor('selfie-gallery');
+    const batch = async (files: string[], operation: 'detect' | 'search'): Promise<string[]> => {
+      const form = new FormData();
+      form.append('operation', operation);
+      for (const f of files) form.append('files', new Blob([await readFile(f)]), 'photo.jpg');
+      const r = new Response(form);
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/faces/search/batch', payload: Buffer.from(await r.arrayBuffer()), headers: { 'content-type': r.headers.get('content-type')!, 'x-api-key': selfieKey } });
+      expect(res.statusCode, res.body).toBe(202);
+      const { job_id: jobId, media_ids: ids } = res.json<{ job_id: string; media_ids: string[] }>();
+      let status: string;
+      do {
+        await new Promise((ok) => setTimeout(ok, 100));
+        status = (await t.app.inject({ url: `/api/v1/jobs/${jobId}`, headers: { 'x-api-key': selfieKey } })).json<{ status: string }>().status;
+      } while (status === 'queued' || status === 'running');
+      expect(status).toBe('succeeded');
+      return ids;
+    };
+    const [one, four, seven] = await batch([face(1, 1), face(4, 1), face(7, 1)], 'search');
+    const [nine] = await batch([face(9, 1)], 'detect');
+    type Found = { face: Face; media: { media_id: string; similarity: number; box: Face['box'] }[] };
+
+    // Person 1's other photo finds her photo, and not persons 4 and 7.
+    const res = await post('/api/v1/faces/media/search', { file: await readFile(face(1, 3)) }, selfieKey);
+    expect(res.statusCode, res.body).toBe(200);
+    const found = res.json<Found>();
+    expect(found.media.map((m) => m.media_id)).toContain(one);
+    expect(found.media.map((m) => m.media_id)).not.toContain(four);
+    expect(found.media.map((m) => m.media_id)).not.toContain(seven);
+    expect(found.media[0]!.similarity).toBeGreaterThanOrEqual(0.5);
+    // A detect-only job computed no embeddings, so even the very same photo is not found; nor by another owner.
+    const same = (await post('/api/v1/faces/media/search', { file: await readFile(face(9, 1)) }, selfieKey)).json<Found>();
+    expect(same.media.map((m) => m.media_id)).not.toContain(nine);
+    // (Media ids are content ids: another owner storing the same photo gets the same id, with its own index.)
+    const other = (await post('/api/v1/faces/media/search', { file: await readFile(face(1, 1)) }, await t.keyFor('no-photos-yet'))).json<Found>();
+    expect(other.media.map((m) => m.media_id)).not.toContain(one);
+    const fish = await post('/api/v1/faces/media/search', { file: await readFile(testdata('images/HappyFish.jpg')) }, selfieKey);
+    expect(fish.statusCode).toBe(422);
+    expect(fish.json().error.code).toBe('NO_FACES');
+  });
+
   it('manages persons: list, add and remove a face, delete removes every trace', async () => {
     const created = await post('/api/v1/faces/enroll', { file: await readFile(face(9, 1)), person_name: 'Nine', collection: 'club' });
     const id = created.json<{ person_id: string }>().person_id;

@@ -197,8 +197,18 @@ describe('video jobs (seed 000)', () => {
     // Every frame shows the face with its track id (after the track is confirmed); matching happened once, per track.
     expect(out.result!.frames.filter((f) => f.faces.some((x) => x.track_id === main.track_id)).length).toBeGreaterThanOrEqual(main.hits - 2);
 
-    // The same stored video with operation=detect: the face is tracked but nobody is searched.
+    // The track's face is indexed with the video: another photo of the star finds it, at the best frame's time.
     const mediaId = res.json<{ media_id: string }>().media_id;
+    const selfie = new FormData();
+    selfie.append('file', new Blob([await readFile(testdata('faces/person01_ref_03.jpg'))]), 'selfie.jpg');
+    const sr = new Response(selfie);
+    const search = await t.app.inject({ method: 'POST', url: '/api/v1/faces/media/search', payload: Buffer.from(await sr.arrayBuffer()), headers: { 'content-type': sr.headers.get('content-type')!, 'x-api-key': key } });
+    expect(search.statusCode, search.body).toBe(200);
+    const hit = search.json<{ media: { media_id: string; kind: string; timestamp: number | null }[] }>().media.find((m) => m.media_id === mediaId);
+    expect(hit).toMatchObject({ kind: 'video' });
+    expect(hit!.timestamp).not.toBeNull();
+
+    // The same stored video with operation=detect: the face is tracked but nobody is searched.
     const again = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { media_id: mediaId, tasks: ['faces'], collection: 'cinema', operation: 'detect' }, headers: { 'x-api-key': key } });
     expect(again.statusCode, again.body).toBe(202);
     const detectId = again.json<{ task_id: string }>().task_id;

@@ -118,7 +118,11 @@ function pickFace(report: FaceReport, index: number | undefined): FoundFace {
 
 /** Searches a collection with every face of the probe: matches above the threshold, best first. */
 export async function searchFaces(deps: FacesDeps, input: { ownerId: string; data: Uint8Array; collection: string; limit: number }, s: FaceSettings): Promise<Record<string, unknown>> {
-  const report = await findFaces(deps, input.data, options(s, true));
+  return searchFoundFaces(deps, await findFaces(deps, input.data, options(s, true)), input, s);
+}
+
+/** The same with the faces already found and embedded (a job also indexes them). */
+export async function searchFoundFaces(deps: FacesDeps, report: FaceReport, input: { ownerId: string; collection: string; limit: number }, s: FaceSettings): Promise<Record<string, unknown>> {
   const faces = [];
   for (const f of report.faces) {
     const hits = await deps.faces.search(input.ownerId, input.collection, report.embedder as string, f.embedding as Float32Array, input.limit);

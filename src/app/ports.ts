@@ -480,6 +480,8 @@ export interface SimilarMediaFace {
 export interface BibRepository {
   /** Replaces what is stored for one medium (a re-analysis replaces the previous one). */
   replaceForMedia(ownerId: string, mediaId: string, bibs: readonly BibSightingRecord[], faces: readonly MediaFaceRecord[], at: Date): Promise<void>;
+  /** Indexes a medium's faces unless it already has some (a bib analysis's faces, which carry bibs, are kept). */
+  addFacesOnce(ownerId: string, mediaId: string, faces: readonly MediaFaceRecord[], at: Date): Promise<boolean>;
   /** Media where `number` was read, best reading first. */
   mediaWithBib(ownerId: string, number: string): Promise<BibMediaHit[]>;
   /** The faces of persons seen carrying `number`, with their embeddings. */

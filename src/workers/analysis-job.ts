@@ -9,7 +9,9 @@ import { detectObjects, type DetectObjectsDeps, type DetectOptions } from '../ap
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import { ingestMedia } from '../app/ingest-media.js';
 import { moveMediaStatus } from '../app/move-media-status.js';
-import { detectFaces, faceSettingsFrom, searchFaces } from '../app/faces.js';
+import { detectFaces, faceSettingsFrom, searchFoundFaces } from '../app/faces.js';
+import { findFaces } from '../app/face-pipeline.js';
+import { indexMediaFaces } from '../app/face-media-search.js';
 import { indexImage } from '../app/bib-index.js';
 import { bibOptionsFrom, recognizeBibsInPixels } from '../app/bibs.js';
 import type { OcrDeps } from '../app/ocr-pipeline.js';
@@ -113,10 +115,14 @@ async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInpu
     }
     if (job.tasks.includes('faces')) {
       const face = faceSettingsFrom(job.settings);
-      out.faces =
-        job.options.faceOperation === 'detect'
-          ? await detectFaces(deps, data, face)
-          : await searchFaces(deps, { ownerId: job.ownerId, data, collection: job.options.collection ?? 'default', limit: 5 }, face);
+      if (job.options.faceOperation === 'detect') {
+        out.faces = await detectFaces(deps, data, face);
+      } else {
+        // Searched faces are embedded anyway: they are also indexed, so the image can be found by selfie.
+        const report = await findFaces(deps, data, { detector: face.detector, embedder: face.embedder, minScore: face.minScore, embed: true });
+        out.faces = await searchFoundFaces(deps, report, { ownerId: job.ownerId, collection: job.options.collection ?? 'default', limit: 5 }, face);
+        await indexMediaFaces(deps, job.ownerId, record.id, report);
+      }
     }
     current = await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
     return out;

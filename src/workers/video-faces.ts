@@ -1,11 +1,13 @@
 /**
  * Faces in video: every analysed frame's faces are tracked (their own tracker, class "face"), and each face track
  * keeps the aligned crop of its best-quality frame. When the video ends, each track is embedded and searched once,
- * on that best frame — a person is recognised once per track, not once per frame.
+ * on that best frame — a person is recognised once per track, not once per frame. Those faces are also indexed
+ * with the video, so it can be found by selfie (`POST /faces/media/search`).
  */
+import { randomUUID } from 'node:crypto';
 import { faceSettingsFrom, type FacesDeps } from '../app/faces.js';
 import { embedAligned, findFacesInPixels } from '../app/face-pipeline.js';
-import type { FaceRepository, JobRecord } from '../app/ports.js';
+import type { BibRepository, FaceRepository, JobRecord, MediaFaceRecord } from '../app/ports.js';
 import { roundBox, type Box } from '../domain/geometry.js';
 import type { RgbImage } from '../domain/image-tensor.js';
 import { Tracker } from '../domain/tracking/tracker.js';
@@ -30,9 +32,11 @@ export class VideoFaces {
   private readonly tracker: Tracker;
   private readonly best = new Map<number, Best>();
   private readonly settings;
+  /** Each searched track's face, for finding the video by selfie. */
+  private readonly embedded: MediaFaceRecord[] = [];
 
   constructor(
-    private readonly deps: FacesDeps & { faces: FaceRepository },
+    private readonly deps: FacesDeps & { faces: FaceRepository; bibs: BibRepository },
     private readonly job: JobRecord,
   ) {
     const s = job.settings;
@@ -67,6 +71,7 @@ export class VideoFaces {
       let matches: Record<string, unknown>[] = [];
       if (embedder && best) {
         const embedding = await embedAligned(this.deps, embedder, best.aligned);
+        this.embedded.push({ id: randomUUID(), model: embedder.manifest.id, embedding, box: roundBox(best.box), bibNumber: null, frameIndex: best.frame, timestamp: best.timestamp });
         const hits = await this.deps.faces.search(this.job.ownerId, this.job.options.collection ?? 'default', embedder.manifest.id, embedding, 5);
         matches = hits
           .filter((h) => h.similarity >= this.settings.threshold)
@@ -82,5 +87,10 @@ export class VideoFaces {
       });
     }
     return out;
+  }
+
+  /** Indexes each track's face with the stored video (unless a bib analysis already indexed its faces). */
+  async save(ownerId: string, mediaId: string): Promise<void> {
+    await this.deps.bibs.addFacesOnce(ownerId, mediaId, this.embedded, this.deps.clock.now());
   }
 }

@@ -54,8 +54,10 @@ export async function runVideoJob(
   try {
     const facts = await deps.videos.probe(record.path);
     const bibs = job.tasks.includes('bibs') ? new VideoBibs(deps, job) : null;
-    const result = await analyseVideo(deps, job, record.path, facts, signal, bibs);
+    const faces = job.tasks.includes('faces') ? new VideoFaces(deps, job) : null;
+    const result = await analyseVideo(deps, job, record.path, facts, signal, bibs, faces);
     await bibs?.save(job.ownerId, record.id);
+    await faces?.save(job.ownerId, record.id);
     current = await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
     return { media_id: record.id, ...result };
   } catch (err) {
@@ -76,8 +78,9 @@ async function runLive(deps: VideoJobDeps, job: JobRecord, signal: AbortSignal, 
   try {
     let result: Record<string, unknown>;
     let bibs = job.tasks.includes('bibs') ? new VideoBibs(deps, job) : null;
+    let faces = job.tasks.includes('faces') ? new VideoFaces(deps, job) : null;
     try {
-      result = await analyseVideo(deps, job, live.bytes, null, signal, bibs, async () => deps.videos.probe((await live.stored).path));
+      result = await analyseVideo(deps, job, live.bytes, null, signal, bibs, faces, async () => deps.videos.probe((await live.stored).path));
     } catch (err) {
       // Some files cannot be decoded from a pipe after all: once stored, they are analysed again from the file.
       const record = await processing.catch(() => null);
@@ -85,10 +88,12 @@ async function runLive(deps: VideoJobDeps, job: JobRecord, signal: AbortSignal, 
       await emitJobEvent(deps, job.id, 'status', { status: 'PROCESSING', restarted: `from the stored file (${err.message})` });
       const facts = await deps.videos.probe(record.path);
       bibs = job.tasks.includes('bibs') ? new VideoBibs(deps, job) : null;
-      result = await analyseVideo(deps, job, record.path, facts, signal, bibs);
+      faces = job.tasks.includes('faces') ? new VideoFaces(deps, job) : null;
+      result = await analyseVideo(deps, job, record.path, facts, signal, bibs, faces);
     }
     const record = await processing;
     await bibs?.save(job.ownerId, record.id);
+    await faces?.save(job.ownerId, record.id);
     await moveMediaStatus(deps, record, MediaStatus.AIProcessed);
     return { media_id: record.id, ...result };
   } catch (err) {
@@ -114,6 +119,7 @@ async function analyseVideo(
   known: VideoFacts | null,
   signal: AbortSignal,
   bibs: VideoBibs | null,
+  faces: VideoFaces | null,
   factsLater?: () => Promise<VideoFacts>,
 ): Promise<Record<string, unknown>> {
   const s = job.settings;
@@ -136,7 +142,6 @@ async function analyseVideo(
   let inferenceMs = 0;
 
   // Frames in decode order; each one's detection starts at once, results are taken in order.
-  const faces = job.tasks.includes('faces') ? new VideoFaces(deps, job) : null;
   const window: Promise<{ frame: { index: number; timestamp: number; width: number; height: number; image: RgbImage }; report: Awaited<ReturnType<typeof detectInPixels>>; blur?: number }>[] = [];
   const finishOne = async (): Promise<void> => {
     const { frame, report, blur } = await (window.shift() as (typeof window)[number]);

@@ -35,6 +35,17 @@ export class SqlBibRepository implements BibRepository {
     });
   }
 
+  async addFacesOnce(ownerId: string, mediaId: string, faces: readonly MediaFaceRecord[], at: Date): Promise<boolean> {
+    if (faces.length === 0) return false;
+    for (const dims of new Set(faces.map((f) => f.embedding.length))) await this.indexes.ensure(dims);
+    return this.db.transaction(async (tx) => {
+      const held = await tx.select({ id: mediaFaces.id }).from(mediaFaces).where(and(eq(mediaFaces.ownerId, ownerId), eq(mediaFaces.mediaId, mediaId))).limit(1);
+      if (held.length > 0) return false;
+      await tx.insert(mediaFaces).values(faces.map((f) => ({ ...f, id: f.id || randomUUID(), ownerId, mediaId, dims: f.embedding.length, embedding: Array.from(f.embedding), createdAt: at })));
+      return true;
+    });
+  }
+
   async mediaWithBib(ownerId: string, number: string): Promise<BibMediaHit[]> {
     // The best reading per medium, with how often the number was read there (video frames read it many times).
     const rows = rowsOf<{ media_id: string; name: string; kind: 'image' | 'video'; confidence: number; sightings: number; box: Box; frame_index: number | null; timestamp: number | null }>(

@@ -3,15 +3,17 @@ import type { FastifyRequest } from 'fastify';
 import Type, { type Static, type TSchema } from 'typebox';
 import { effectiveSettings } from '../../app/ai-settings.js';
 import { compareFaces, detectFaces, enrollFace, faceSettingsFrom, searchFaces, type FaceSettings, type FacesDeps } from '../../app/faces.js';
-import type { AiSettingsRepository, PersonRecord } from '../../app/ports.js';
+import { mediaWithFace } from '../../app/face-media-search.js';
+import type { AiSettingsRepository, BibRepository, PersonRecord } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
 import { fileBuffer, multipartRoute, readForm } from '../plugins/multipart-form.js';
 import { errorResponses, Paging, secured } from '../schemas/common.js';
-import { CompareResponse, EnrollResponse, FaceDetectResponse, FaceSearchResponse, PersonDetail, PersonList } from '../schemas/faces.js';
+import { CompareResponse, EnrollResponse, FaceDetectResponse, FaceMediaResponse, FaceSearchResponse, PersonDetail, PersonList } from '../schemas/faces.js';
 
 /** What the face routes need. */
 export interface FaceRouteDeps extends FacesDeps {
+  readonly bibs: BibRepository;
   readonly settings: AiSettingsRepository;
   readonly defaults: AiSettings;
   readonly maxImageBytes: number;
@@ -37,6 +39,14 @@ const SearchFields = Type.Object(
   { additionalProperties: false },
 );
 const CompareFields = Type.Object({ threshold: Type.Optional(Threshold) }, { additionalProperties: false });
+const MediaSearchFields = Type.Object(
+  {
+    threshold: Type.Optional(Threshold),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'Media to return at most (default 50)' })),
+    face_index: Type.Optional(Type.Integer({ minimum: 0, description: 'Which face of the probe (0 = the largest, the default)' })),
+  },
+  { additionalProperties: false },
+);
 const PersonParams = Type.Object({ id: Uuid });
 
 function personView(p: PersonRecord & { faceCount: number }): Static<typeof PersonList>['items'][number] {
@@ -101,6 +111,21 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
     async (request) => {
       const { fields, images } = await readImages<Static<typeof CompareFields>>(request, CompareFields, ['image1', 'image2'], deps.maxImageBytes);
       return compareFaces(deps, images.get('image1') as Buffer, images.get('image2') as Buffer, await settingsOf(request.principal.ownerId, fields.threshold));
+    },
+  );
+
+  app.post(
+    '/faces/media/search',
+    form(
+      'Find stored media by a face (a selfie): media whose indexed faces (from bib analyses and faces jobs) look like the probe',
+      Type.Object({ file: Type.String({ format: 'binary' }), ...MediaSearchFields.properties }),
+      FaceMediaResponse,
+      [400, 401, 413, 415, 422, 503],
+    ),
+    async (request) => {
+      const { fields, images } = await readImages<Static<typeof MediaSearchFields>>(request, MediaSearchFields, ['file'], deps.maxImageBytes);
+      const ownerId = request.principal.ownerId;
+      return mediaWithFace(deps, { ownerId, data: images.get('file') as Buffer, limit: fields.limit ?? 50, faceIndex: fields.face_index }, await settingsOf(ownerId, fields.threshold));
     },
   );
 

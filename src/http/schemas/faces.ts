@@ -70,3 +70,22 @@ export const PersonDetail = Type.Object({
   ...PersonFields,
   faces: Type.Array(Type.Object({ face_id: Type.String({ format: 'uuid' }), model: Type.String(), box: BoxSchema, quality: FaceQualitySchema, created_at: Type.String({ format: 'date-time' }) })),
 });
+
+export const FaceMediaResponse = Type.Object({
+  model: Type.String(),
+  threshold: Type.Number(),
+  face: FaceSchema,
+  total: Type.Integer(),
+  media: Type.Array(
+    Type.Object({
+      media_id: Type.String(),
+      name: Type.String(),
+      kind: Type.Union([Type.Literal('image'), Type.Literal('video')]),
+      similarity: Type.Number({ description: 'Of the most similar face in this medium' }),
+      box: BoxSchema,
+      frame_index: Type.Union([Type.Integer(), Type.Null()]),
+      timestamp: Type.Union([Type.Number(), Type.Null()]),
+    }),
+    { description: 'Most similar first, one entry per medium, only at or above the threshold' },
+  ),
+});
