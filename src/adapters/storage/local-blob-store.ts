@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { access, link, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +25,9 @@ export class LocalBlobStore implements BlobStore {
     try {
       await pipeline(Readable.from(source, { objectMode: false }), out);
     } catch (err) {
+      // pipeline() rejects without waiting for a file that is still being opened; the open then creates it. Only
+      // after 'close' is it certain to exist or not, so remove it then (else a refused upload could leave it behind).
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       await rm(file, { force: true });
       throw err;
     }
