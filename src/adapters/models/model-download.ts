@@ -4,7 +4,8 @@
  * nothing behind.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -25,6 +26,7 @@ export async function downloadModel(manifest: ModelManifest, url: string, dir: s
   await mkdir(dir, { recursive: true });
   const target = path.join(dir, manifest.file);
   const partial = `${target}.partial-${process.pid}`;
+  let out: WriteStream | undefined;
   try {
     const response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
     if (!response.ok || !response.body) throw new Error(`GET ${url} answered ${response.status} ${response.statusText}`);
@@ -40,7 +42,8 @@ export async function downloadModel(manifest: ModelManifest, url: string, dir: s
         done(null, chunk);
       },
     });
-    await pipeline(Readable.fromWeb(response.body), meter, createWriteStream(partial));
+    out = createWriteStream(partial);
+    await pipeline(Readable.fromWeb(response.body), meter, out);
     const actual = hash.digest('hex');
     if (manifest.sha256 && actual !== manifest.sha256) {
       throw new Error(`${manifest.file} from ${url} has sha256 ${actual}, expected ${manifest.sha256}; not kept`);
@@ -48,6 +51,8 @@ export async function downloadModel(manifest: ModelManifest, url: string, dir: s
     await rename(partial, target);
     return target;
   } finally {
+    // A failed pipeline() does not wait for a file still being opened: remove it only once the stream has closed.
+    if (out && !out.closed) await once(out, 'close').catch(() => undefined);
     await rm(partial, { force: true });
   }
 }
