@@ -10,7 +10,7 @@ import type { Box } from '../domain/geometry.js';
 import type { RgbImage } from '../domain/image-tensor.js';
 import type { BibReport } from './bibs.js';
 import { findFacesInPixels, type FacePipelineDeps, type FaceOptions } from './face-pipeline.js';
-import type { FaceSettings } from './faces.js';
+import { faceOptions, type FaceSettings } from './faces.js';
 import type { BibRepository, BibSightingRecord, Clock, MediaFaceRecord } from './ports.js';
 
 /** Dependencies of the bib index. */
@@ -83,7 +83,7 @@ export async function saveBibIndex(deps: { bibs: BibRepository; clock: Clock }, 
 
 /** Indexes the bibs and faces of one stored image, replacing its previous analysis; the report says what was kept. */
 export async function indexImage(deps: BibIndexDeps, ownerId: string, mediaId: string, image: RgbImage, report: BibReport, face: FaceSettings): Promise<BibReport> {
-  const frame = await indexFrame(deps, image, report, { detector: face.detector, embedder: face.embedder, minScore: face.minScore, embed: true });
+  const frame = await indexFrame(deps, image, report, faceOptions(face, true));
   const counts = await saveBibIndex(deps, ownerId, mediaId, [frame]);
   report.indexed = { bibs: counts.bibs, faces: counts.faces, faces_with_bib: frame.faces.filter((f) => f.bibNumber !== null).length };
   return report;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import type { Box } from '../domain/geometry.js';
 import { findFaces, type FacePipelineDeps, type FaceReport, type FoundFace } from './face-pipeline.js';
-import { faceView, type FaceSettings } from './faces.js';
+import { faceOptions, faceView, type FaceSettings } from './faces.js';
 import type { BibRepository, Clock } from './ports.js';
 
 /** What the media search needs. */
@@ -45,7 +45,7 @@ export async function mediaWithFace(
   input: { ownerId: string; data: Uint8Array; limit: number; faceIndex?: number | undefined },
   s: FaceSettings,
 ): Promise<{ model: string; threshold: number; face: Record<string, unknown>; total: number; media: FaceMediaView[] }> {
-  const report = await findFaces(deps, input.data, { detector: s.detector, embedder: s.embedder, minScore: s.minScore, embed: true });
+  const report = await findFaces(deps, input.data, faceOptions(s, true));
   if (report.faces.length === 0) throw new AppError('NO_FACES', 'no face was found in the image');
   const face = report.faces[input.faceIndex ?? 0];
   if (!face) throw new AppError('VALIDATION_ERROR', `face_index ${input.faceIndex} is out of range: the image has ${report.faces.length} face(s)`);

@@ -33,7 +33,10 @@ export function faceSettingsFrom(s: AiSettings, threshold?: number): FaceSetting
   return { detector: s.face_detection_model, embedder: s.face_embedding_model, minScore: FACE_MIN_SCORE, threshold: threshold ?? s.face_similarity_threshold };
 }
 
-const options = (s: FaceSettings, embed: boolean): FaceOptions => ({ detector: s.detector, embedder: s.embedder, minScore: s.minScore, embed });
+/** The pipeline options for these settings: detect only, or embed too (video keeps aligned crops to embed later). */
+export function faceOptions(s: FaceSettings, embed: boolean, extra: Pick<FaceOptions, 'keepAligned'> = {}): FaceOptions {
+  return { detector: s.detector, embedder: s.embedder, minScore: s.minScore, embed, ...extra };
+}
 
 /** The API view of one found face (embedding left out). */
 export function faceView(f: FoundFace): Record<string, unknown> {
@@ -47,7 +50,7 @@ function finiteOrNull<T extends object>(q: T): { [K in keyof T]: number | null }
 
 /** Every face in the image, with landmarks and quality. */
 export async function detectFaces(deps: FacesDeps, data: Uint8Array, s: FaceSettings): Promise<Record<string, unknown>> {
-  const report = await findFaces(deps, data, options(s, false));
+  const report = await findFaces(deps, data, faceOptions(s, false));
   return { width: report.width, height: report.height, model: report.detector, faces_detected: report.faces.length, faces: report.faces.map(faceView) };
 }
 
@@ -78,7 +81,7 @@ export async function enrollFace(deps: FacesDeps, input: EnrollInput, s: FaceSet
       throw new AppError('VALIDATION_ERROR', `person ${person.id} belongs to collection '${person.collection}', not '${input.collection}'`);
     }
   }
-  const report = await findFaces(deps, input.data, options(s, true));
+  const report = await findFaces(deps, input.data, faceOptions(s, true));
   const face = pickFace(report, input.faceIndex);
   const poor = judgeEnrollment(face.quality);
   if (poor) throw new AppError('POOR_FACE_QUALITY', `this face is too poor to enroll: ${poor}`, { quality: face.quality });
@@ -118,7 +121,7 @@ function pickFace(report: FaceReport, index: number | undefined): FoundFace {
 
 /** Searches a collection with every face of the probe: matches above the threshold, best first. */
 export async function searchFaces(deps: FacesDeps, input: { ownerId: string; data: Uint8Array; collection: string; limit: number }, s: FaceSettings): Promise<Record<string, unknown>> {
-  return searchFoundFaces(deps, await findFaces(deps, input.data, options(s, true)), input, s);
+  return searchFoundFaces(deps, await findFaces(deps, input.data, faceOptions(s, true)), input, s);
 }
 
 /** The same with the faces already found and embedded (a job also indexes them). */
@@ -136,7 +139,7 @@ export async function searchFoundFaces(deps: FacesDeps, report: FaceReport, inpu
 
 /** 1:1 comparison of the largest face of each image. */
 export async function compareFaces(deps: FacesDeps, image1: Uint8Array, image2: Uint8Array, s: FaceSettings): Promise<Record<string, unknown>> {
-  const [a, b] = await Promise.all([findFaces(deps, image1, options(s, true)), findFaces(deps, image2, options(s, true))]);
+  const [a, b] = await Promise.all([findFaces(deps, image1, faceOptions(s, true)), findFaces(deps, image2, faceOptions(s, true))]);
   if (a.faces.length === 0) throw new AppError('NO_FACES', 'no face was found in image1');
   if (b.faces.length === 0) throw new AppError('NO_FACES', 'no face was found in image2');
   const fa = a.faces[0] as FoundFace;

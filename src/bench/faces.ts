@@ -16,9 +16,9 @@ import pg from 'pg';
 import pino from 'pino';
 import { openDatabase, type Database } from '../adapters/db/database.js';
 import { SqlFaceRepository } from '../adapters/db/face-repository.js';
-import { DEFAULT_VECTOR_INDEX, hnswIndexSql, type VectorIndexOptions } from '../adapters/db/vector-sql.js';
+import { hnswIndexSql, type VectorIndexOptions } from '../adapters/db/vector-sql.js';
 import { findFaces, type FaceOptions } from '../app/face-pipeline.js';
-import { faceSettingsFrom } from '../app/faces.js';
+import { faceOptions, faceSettingsFrom } from '../app/faces.js';
 import { loadConfig } from '../main/config.js';
 import { createServices } from '../main/services.js';
 
@@ -32,15 +32,13 @@ const OWNER = 'bench-owner';
 const COLLECTION = 'event-gallery';
 const MODEL = 'mobilefacenet';
 const BATCH = 5000;
-/** The HNSW settings a server started with this environment uses (ARGUS_VECTOR_M, _EF_CONSTRUCTION, _EF_SEARCH; defaults as the server's). */
+/** The HNSW settings a server started with this environment uses (ARGUS_VECTOR_M, _EF_CONSTRUCTION, _EF_SEARCH; read as the server reads them). */
 const VECTORS = vectorSettings();
 /** Exactly what the face repository creates for 128-d embeddings. */
 const INDEX_SQL = hnswIndexSql('face_embeddings', DIMS, VECTORS);
 
 function vectorSettings(): VectorIndexOptions {
-  const env = process.env;
-  const n = (v: string | undefined, d: number): number => (v ? Number(v) : d);
-  return { m: n(env.ARGUS_VECTOR_M, DEFAULT_VECTOR_INDEX.m), efConstruction: n(env.ARGUS_VECTOR_EF_CONSTRUCTION, DEFAULT_VECTOR_INDEX.efConstruction), efSearch: n(env.ARGUS_VECTOR_EF_SEARCH, DEFAULT_VECTOR_INDEX.efSearch) };
+  return loadConfig({ ...process.env, LOG_LEVEL: 'silent' }).vectorIndex;
 }
 /** Memory for the one-off index build only (the repository's incremental inserts never use it). */
 const BUILD_MEMORY = { postgres: '2GB', pglite: '512MB' } as const;
@@ -531,7 +529,7 @@ async function benchPipeline(): Promise<void> {
     await services.warmUp();
     const deps = { ...services.deps, limits: services.deps.settings.imageLimits };
     const s = faceSettingsFrom(services.deps.settings.aiDefaults);
-    const opts: FaceOptions = { detector: s.detector, embedder: s.embedder, minScore: s.minScore, embed: true };
+    const opts: FaceOptions = faceOptions(s, true);
 
     // A first pass warms up and gives the real embeddings' similarities (largest face of each personNN_ref photo).
     const refs: { person: string; embedding: Float32Array }[] = [];

@@ -9,7 +9,7 @@ import { detectObjects, type DetectObjectsDeps, type DetectOptions } from '../ap
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import { ingestMedia } from '../app/ingest-media.js';
 import { moveMediaStatus } from '../app/move-media-status.js';
-import { detectFaces, faceSettingsFrom, searchFoundFaces } from '../app/faces.js';
+import { detectFaces, faceOptions, faceSettingsFrom, searchFoundFaces } from '../app/faces.js';
 import { findFaces } from '../app/face-pipeline.js';
 import { indexMediaFaces } from '../app/face-media-search.js';
 import { indexImage } from '../app/bib-index.js';
@@ -119,7 +119,7 @@ async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInpu
         out.faces = await detectFaces(deps, data, face);
       } else {
         // Searched faces are embedded anyway: they are also indexed, so the image can be found by selfie.
-        const report = await findFaces(deps, data, { detector: face.detector, embedder: face.embedder, minScore: face.minScore, embed: true });
+        const report = await findFaces(deps, data, faceOptions(face, true));
         out.faces = await searchFoundFaces(deps, report, { ownerId: job.ownerId, collection: job.options.collection ?? 'default', limit: 5 }, face);
         await indexMediaFaces(deps, job.ownerId, record.id, report);
       }

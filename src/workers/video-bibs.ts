@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { saveBibIndex } from '../app/bib-index.js';
 import { bibOptionsFrom, recognizeBibsInPixels, type BibDeps, type BibOptions } from '../app/bibs.js';
 import { embedAligned, findFacesInPixels } from '../app/face-pipeline.js';
-import { faceSettingsFrom, type FaceSettings } from '../app/faces.js';
+import { faceOptions, faceSettingsFrom, type FaceSettings } from '../app/faces.js';
 import type { BibRepository, BibSightingRecord, Clock, JobRecord, MediaFaceRecord } from '../app/ports.js';
 import { personOfFace } from '../domain/bibs/bib-fusion.js';
 import { AppError } from '../domain/errors.js';
@@ -122,7 +122,7 @@ export class VideoBibs {
     if (!s) return;
     let found;
     try {
-      found = await findFacesInPixels(this.deps, image, { detector: s.detector, embedder: s.embedder, minScore: s.minScore, embed: false, keepAligned: true });
+      found = await findFacesInPixels(this.deps, image, faceOptions(s, false, { keepAligned: true }));
     } catch (err) {
       if (err instanceof AppError && err.code === 'MODEL_UNAVAILABLE') {
         this.faceSettings = null;

@@ -5,7 +5,7 @@
  * with the video, so it can be found by selfie (`POST /faces/media/search`).
  */
 import { randomUUID } from 'node:crypto';
-import { faceSettingsFrom, type FacesDeps } from '../app/faces.js';
+import { faceOptions, faceSettingsFrom, type FacesDeps } from '../app/faces.js';
 import { embedAligned, findFacesInPixels } from '../app/face-pipeline.js';
 import type { BibRepository, FaceRepository, JobRecord, MediaFaceRecord } from '../app/ports.js';
 import { roundBox, type Box } from '../domain/geometry.js';
@@ -46,7 +46,7 @@ export class VideoFaces {
 
   /** Finds and tracks the faces of one frame; `scale` maps frame pixels to video pixels. */
   async frame(image: RgbImage, index: number, timestamp: number, scale: number): Promise<FrameFace[]> {
-    const report = await findFacesInPixels(this.deps, image, { detector: this.settings.detector, embedder: this.settings.embedder, minScore: this.settings.minScore, embed: false, keepAligned: true });
+    const report = await findFacesInPixels(this.deps, image, faceOptions(this.settings, false, { keepAligned: true }));
     const boxes = report.faces.map((f) => ({ x1: f.box.x1 * scale, y1: f.box.y1 * scale, x2: f.box.x2 * scale, y2: f.box.y2 * scale }));
     const tracked = this.tracker.update({ frameIndex: index, timestamp, detections: report.faces.map((f, i) => ({ label: 'face', classId: 0, confidence: f.score, box: boxes[i] as Box })) });
     return tracked.detections.map((d, i) => {

@@ -10,6 +10,11 @@ import type { Db } from './database.js';
 import { bibSightings, mediaFaces } from './schema.js';
 import { DEFAULT_VECTOR_INDEX, HnswIndexes, rowsOf, vectorTerms, type VectorIndexOptions } from './vector-sql.js';
 
+/** The media_faces rows of one medium's faces. */
+function faceRows(ownerId: string, mediaId: string, faces: readonly MediaFaceRecord[], at: Date) {
+  return faces.map((f) => ({ ...f, id: f.id || randomUUID(), ownerId, mediaId, dims: f.embedding.length, embedding: Array.from(f.embedding), createdAt: at }));
+}
+
 /** Bib sightings and media faces. */
 export class SqlBibRepository implements BibRepository {
   private readonly indexes: HnswIndexes;
@@ -28,9 +33,7 @@ export class SqlBibRepository implements BibRepository {
       await tx.delete(mediaFaces).where(and(eq(mediaFaces.ownerId, ownerId), eq(mediaFaces.mediaId, mediaId)));
       if (bibs.length) await tx.insert(bibSightings).values(bibs.map((b) => ({ ...b, ownerId, mediaId, createdAt: at })));
       if (faces.length) {
-        await tx.insert(mediaFaces).values(
-          faces.map((f) => ({ ...f, id: f.id || randomUUID(), ownerId, mediaId, dims: f.embedding.length, embedding: Array.from(f.embedding), createdAt: at })),
-        );
+        await tx.insert(mediaFaces).values(faceRows(ownerId, mediaId, faces, at));
       }
     });
   }
@@ -41,7 +44,7 @@ export class SqlBibRepository implements BibRepository {
     return this.db.transaction(async (tx) => {
       const held = await tx.select({ id: mediaFaces.id }).from(mediaFaces).where(and(eq(mediaFaces.ownerId, ownerId), eq(mediaFaces.mediaId, mediaId))).limit(1);
       if (held.length > 0) return false;
-      await tx.insert(mediaFaces).values(faces.map((f) => ({ ...f, id: f.id || randomUUID(), ownerId, mediaId, dims: f.embedding.length, embedding: Array.from(f.embedding), createdAt: at })));
+      await tx.insert(mediaFaces).values(faceRows(ownerId, mediaId, faces, at));
       return true;
     });
   }
