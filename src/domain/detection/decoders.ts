@@ -3,12 +3,13 @@
  */
 import type { DetectionDecoder } from './detection.js';
 import { nanodet } from './nanodet.js';
+import { picodet } from './picodet.js';
 import { yolov5 } from './yolov5.js';
 import { yolov8 } from './yolov8.js';
 import { yolox } from './yolox.js';
 
 /** Every known decoder by name. */
-export const DECODERS = { yolox, yolov5, yolov8, nanodet } as const satisfies Record<string, DetectionDecoder>;
+export const DECODERS = { yolox, yolov5, yolov8, nanodet, picodet } as const satisfies Record<string, DetectionDecoder>;
 
 /** The name of a known decoder. */
 export type DecoderName = keyof typeof DECODERS;
