@@ -1,14 +1,16 @@
 /**
- * Object detection on one image: the model from the registry, letterboxed input, decoder, NMS, and boxes in
- * original pixels. Images much larger than the model input are also cut into overlapping tiles, so objects that
- * one downscaled pass would lose are still found; tiles run in batches when the model allows it.
+ * Object detection on one image: the model from the registry, letterboxed (or stretched) input, decoder, boxes
+ * mapped to original pixels and clipped, NMS, and a cap on their number. Images much larger than the model input
+ * are also cut into overlapping tiles, so objects that one downscaled pass would lose are still found; tiles run in
+ * batches when the model allows it.
  */
 import { decoderFor, isDecoderName } from '../domain/detection/decoders.js';
 import type { Candidate, Detection, DetectionDecoder } from '../domain/detection/detection.js';
-import { mergeTileDetections, nms } from '../domain/detection/nms.js';
+import { mergeTileDetections } from '../domain/detection/nms.js';
+import { DEFAULT_MAX_DETECTIONS, passDetections } from '../domain/detection/postprocess.js';
 import { planTiles, shouldTile } from '../domain/detection/tiling.js';
 import { AppError } from '../domain/errors.js';
-import { clipBox, offsetBox, planLetterbox, roundBox, unletterbox, type Letterbox } from '../domain/geometry.js';
+import { planLetterbox, roundBox, type Letterbox } from '../domain/geometry.js';
 import { writeChw, type RgbImage } from '../domain/image-tensor.js';
 import { checkImage, type ImageLimits } from './load-image.js';
 import type { ContentSniffer, ImageDecoder, InferenceEngine, ModelCatalog, PixelRegion, UsableModel } from './ports.js';
@@ -16,6 +18,8 @@ import type { TensorPool } from './tensor-pool.js';
 
 /** Class-aware NMS IoU within one pass (YOLOX's own value). */
 const NMS_IOU = 0.45;
+/** Confidence threshold for a model whose manifest names none (YOLOX-nano's calibrated value). */
+export const DEFAULT_DETECTION_THRESHOLD = 0.3;
 /** Tile side in image pixels, as a multiple of the model input: objects are seen at half scale or better. */
 const TILE_SCALE = 2;
 
@@ -33,7 +37,10 @@ export interface DetectObjectsDeps {
 /** How to detect: the effective settings for this call. */
 export interface DetectOptions {
   readonly model: string;
-  readonly threshold: number;
+  /** Minimum confidence; absent: the model's own calibrated threshold (its manifest's), else 0.3. */
+  readonly threshold?: number | undefined;
+  /** Keep at most this many detections, the highest-scored (default 100). */
+  readonly maxDetections?: number | undefined;
   /** Class names to keep; empty keeps all. */
   readonly classes: readonly string[];
   readonly tileOverlapPercent: number;
@@ -114,6 +121,8 @@ async function detectIn(
   const { model, decode, labels } = detector;
   const wanted = classFilter(labels, opts.classes);
   const spec = model.manifest.input;
+  const threshold = detectionThreshold(opts.threshold, model.manifest.threshold);
+  const maxDetections = opts.maxDetections ?? DEFAULT_MAX_DETECTIONS;
   const align = spec.resize === 'stretch' ? 'stretch' : spec.resize === 'letterbox-centre' ? 'centre' : 'top-left';
 
   const passes: Pass[] = [{ region: null, lb: planLetterbox(width, height, spec.width, spec.height, align) }];
@@ -160,9 +169,10 @@ async function detectIn(
     deps.tensors.give(result.input);
     const t0 = performance.now();
     group.forEach((pass, i) => {
-      const raw = decode(result.outputs, { width: spec.width, height: spec.height, numClasses: labels.length }, opts.threshold, i);
+      const raw = decode(result.outputs, { width: spec.width, height: spec.height, numClasses: labels.length }, threshold, i);
       const kept = wanted ? raw.filter((c) => wanted.has(c.classId)) : raw;
-      perPass.push(nms(kept, NMS_IOU).map((c) => toImage(c, pass, width, height)));
+      // A single pass can stop at the cap; tiles cannot, since merging removes boxes from each pass's best.
+      perPass.push(passDetections(kept, pass, width, height, { iouThreshold: NMS_IOU, maxDetections: tiled ? undefined : maxDetections }));
     });
     postprocessMs += performance.now() - t0;
   }
@@ -172,6 +182,7 @@ async function detectIn(
   const detections = merged
     .filter((c) => c.box.x2 - c.box.x1 >= 1 && c.box.y2 - c.box.y1 >= 1)
     .sort((a, b) => b.score - a.score)
+    .slice(0, maxDetections)
     .map((c) => toApi(named(c, labels)));
   postprocessMs += performance.now() - t0;
 
@@ -185,14 +196,9 @@ async function detectIn(
   };
 }
 
-/** Maps a candidate from model-input pixels to whole-image pixels, clipped to the pass's region. */
-function toImage(c: Candidate, pass: Pass, width: number, height: number): Candidate {
-  let box = unletterbox(c.box, pass.lb);
-  if (pass.region) {
-    box = clipBox(box, pass.region.width, pass.region.height);
-    box = offsetBox(box, pass.region.left, pass.region.top);
-  }
-  return { ...c, box: clipBox(box, width, height) };
+/** The threshold a call uses: its own, else the model's calibrated one, else {@link DEFAULT_DETECTION_THRESHOLD}. */
+export function detectionThreshold(requested: number | undefined, modelDefault: number | undefined): number {
+  return requested ?? modelDefault ?? DEFAULT_DETECTION_THRESHOLD;
 }
 
 function named(c: Candidate, labels: readonly string[]): Detection {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySettings, defaultAiSettings, parseAiSettingsPatch, toSnakeCase } from './ai-settings.js';
+import { applySettings, chosenDetectionThreshold, defaultAiSettings, parseAiSettingsPatch, toSnakeCase } from './ai-settings.js';
 import { AppError } from './errors.js';
 
 describe('AI settings', () => {
@@ -42,5 +42,19 @@ describe('AI settings', () => {
     const s = applySettings(d, { probability_threshold: 0.6, classes: undefined });
     expect(s.probability_threshold).toBe(0.6);
     expect(s.classes).toEqual([]);
+  });
+
+  it('caps detections at 100 by default; max_detections takes 1 to 10000 whole detections', () => {
+    expect(defaultAiSettings().max_detections).toBe(100);
+    expect(parseAiSettingsPatch({ MaxDetections: 300 })).toEqual({ max_detections: 300 });
+    for (const bad of [0, -1, 2.5, 10_001, '100']) {
+      expect(() => parseAiSettingsPatch({ max_detections: bad }), String(bad)).toThrow(/max_detections/);
+    }
+  });
+
+  it("leaves the threshold to the detector while probability_threshold is at its default", () => {
+    expect(chosenDetectionThreshold(defaultAiSettings())).toBeUndefined();
+    expect(chosenDetectionThreshold({ probability_threshold: 0.45 })).toBe(0.45);
+    expect(chosenDetectionThreshold({ probability_threshold: 0 })).toBe(0);
   });
 });

@@ -7,13 +7,19 @@ import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { AppError } from './errors.js';
 
+/** The default of `probability_threshold`, which stands for "the detector's own calibrated threshold". */
+export const DEFAULT_PROBABILITY_THRESHOLD = 0.3;
+
 const Probability = (description: string, def: number): ReturnType<typeof Type.Number> =>
   Type.Number({ minimum: 0, maximum: 1, default: def, description });
 
 /** Every setting, its range and its default. */
 export const AiSettingsSchema = Type.Object(
   {
-    probability_threshold: Probability('Minimum detection confidence', 0.3),
+    // 0.3 is YOLOX-nano's calibrated threshold; left at it, each detector uses its own (see chosenDetectionThreshold).
+    probability_threshold: Probability("Minimum detection confidence; at the default 0.3 each detector uses its own calibrated threshold", DEFAULT_PROBABILITY_THRESHOLD),
+    // COCO's 100 per image: at low thresholds a detector otherwise returns a thousand boxes for one photo.
+    max_detections: Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Most detections returned per image, the highest-scored' }),
     classes: Type.Array(Type.String({ minLength: 1 }), { maxItems: 100, default: [], description: 'Classes of interest; empty means all' }),
     detection_model: Type.String({ minLength: 1, default: 'yolox_nano', description: 'Model for object detection' }),
     face_detection_model: Type.String({ minLength: 1, default: 'yunet', description: 'Model for face detection' }),
@@ -106,4 +112,12 @@ export function checkSettingsAgree(s: Pick<AiSettings, 'bib_min_digits' | 'bib_m
   if (s.bib_min_digits > s.bib_max_digits) {
     throw new AppError('VALIDATION_ERROR', `bib_min_digits (${s.bib_min_digits}) is more than bib_max_digits (${s.bib_max_digits}): no bib could be kept`);
   }
+}
+
+/**
+ * The detection threshold the user chose in their settings, or undefined when `probability_threshold` is at its
+ * default: each detector then uses its own calibrated threshold (0.3 is YOLOX-nano's; PicoDet scores higher).
+ */
+export function chosenDetectionThreshold(s: Pick<AiSettings, 'probability_threshold'>): number | undefined {
+  return s.probability_threshold === DEFAULT_PROBABILITY_THRESHOLD ? undefined : s.probability_threshold;
 }

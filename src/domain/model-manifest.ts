@@ -45,6 +45,8 @@ export const ModelManifestSchema = Type.Object(
     input: ModelInputSchema,
     /** Which output decoder reads the model (e.g. yolox, yolov5, yolov8, nanodet, yunet, arcface). */
     decoder: Type.String({ minLength: 1 }),
+    /** A detector's calibrated default confidence threshold, used when neither request nor settings set one. */
+    threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     /** Class names by class id, for detectors. */
     labels: Type.Optional(Type.Array(Type.String())),
     /** Embedding size, for embedders. */

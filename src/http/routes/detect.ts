@@ -5,7 +5,7 @@ import { detectAndStore, type DetectAndStoreDeps } from '../../app/detect-and-st
 import { detectObjects, type DetectOptions } from '../../app/detect-objects.js';
 import { getMedia } from '../../app/media-queries.js';
 import type { AiSettingsRepository } from '../../app/ports.js';
-import type { AiSettings } from '../../domain/ai-settings.js';
+import { chosenDetectionThreshold, type AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
 import { multipartRoute, readImageForm } from '../plugins/multipart-form.js';
 import { errorResponses, secured } from '../schemas/common.js';
@@ -23,7 +23,8 @@ export interface DetectRouteDeps extends DetectAndStoreDeps {
 export function detectOptions(s: AiSettings, fields: Static<typeof DetectFields>): DetectOptions {
   return {
     model: fields.model ?? s.detection_model,
-    threshold: fields.threshold ?? s.probability_threshold,
+    threshold: fields.threshold ?? chosenDetectionThreshold(s),
+    maxDetections: fields.max_detections ?? s.max_detections,
     classes: fields.classes !== undefined ? fields.classes.split(',').map((c) => c.trim()).filter(Boolean) : s.classes,
     tileOverlapPercent: s.big_image_tile_overlap_percent,
     batchSize: s.model_batch_size,

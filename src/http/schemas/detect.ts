@@ -19,7 +19,8 @@ export const DetectFields = Type.Object(
   {
     model: Type.Optional(Type.String({ minLength: 1, description: 'Detection model id (default: your settings, then yolox_nano)' })),
     classes: Type.Optional(Type.String({ description: 'Comma-separated class names to keep, e.g. "person,dog"' })),
-    threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Minimum confidence (default: your probability_threshold)' })),
+    threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "Minimum confidence (default: your probability_threshold, or the model's own calibrated one when that is left at 0.3)" })),
+    max_detections: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Most detections returned, the highest-scored (default: your max_detections, 100)' })),
     store: Type.Optional(Type.Boolean({ description: 'Also store the image and its detections; answers with media_id' })),
     tiling: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('off'), Type.Literal('on')], { description: 'Tile large images (auto: when much larger than the model input)' })),
   },
