@@ -3,9 +3,11 @@
  * event loop: the API thread keeps serving requests while a model runs. Sessions are created on first use behind
  * a promise (the lock), one per model, and kept for the life of the thread.
  */
+import { readFile } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { dropInitializerInputs } from '../models/onnx-graph-inputs.js';
 
 /** Thread options fixed when the pool starts. */
 export interface WorkerOptions {
@@ -32,20 +34,39 @@ export interface RunReply {
 const options = workerData as WorkerOptions;
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
+/**
+ * The model to load: the file's bytes with its weights taken off the graph's input list when an old exporter put
+ * them there (PicoDet, NanoDet, UltraFace: 20-60% faster, same outputs; see onnx-graph-inputs.ts), else the path
+ * itself (which also keeps external-data files working). Bytes that do not parse go to onnxruntime as a path too,
+ * so its own error message names the problem.
+ */
+async function modelSource(file: string): Promise<string | Uint8Array> {
+  try {
+    const fixed = dropInitializerInputs(await readFile(file));
+    return fixed.removed > 0 ? fixed.bytes : file;
+  } catch {
+    return file;
+  }
+}
+
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: options.intraOpThreads,
+  interOpNumThreads: options.interOpThreads,
+  graphOptimizationLevel: 'all',
+  executionMode: 'sequential',
+  // Warnings about how a third-party export was converted are not the operator's to fix.
+  logSeverityLevel: 3,
+  // Spinning idle pool threads would take the cores that decode the next images.
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+};
+
 function session(task: RunTask): Promise<ort.InferenceSession> {
   const key = `${task.modelId}\u0000${task.path}`;
   let s = sessions.get(key);
   if (!s) {
-    s = ort.InferenceSession.create(task.path, {
-      intraOpNumThreads: options.intraOpThreads,
-      interOpNumThreads: options.interOpThreads,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      // Warnings about how a third-party export was converted are not the operator's to fix.
-      logSeverityLevel: 3,
-      // Spinning idle pool threads would take the cores that decode the next images.
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-    });
+    s = modelSource(task.path).then((source) =>
+      typeof source === 'string' ? ort.InferenceSession.create(source, SESSION_OPTIONS) : ort.InferenceSession.create(source, SESSION_OPTIONS),
+    );
     // A failed load is not cached: the next request tries again (the file may have been fixed).
     s.catch(() => sessions.delete(key));
     sessions.set(key, s);
