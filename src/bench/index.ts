@@ -1,4 +1,5 @@
 /** `npm run bench -- <name> [args]`: the project's benchmarks. Each prints its figures against a baseline. */
+import { benchAccuracy } from './accuracy.js';
 import { benchBlur } from './blur.js';
 import { benchDetect } from './detect.js';
 import { benchFaces } from './faces.js';
@@ -14,6 +15,9 @@ switch (name) {
   case 'blur':
     await benchBlur(args[0] ?? new URL('../../../shared/testdata/images/messi5.jpg', import.meta.url).pathname);
     break;
+  case 'accuracy':
+    await benchAccuracy(args.length ? args : undefined);
+    break;
   case 'detect':
     await benchDetect(Number(args[0] ?? 8));
     break;
@@ -27,6 +31,6 @@ switch (name) {
     await benchVideo(args[0]);
     break;
   default:
-    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | video [file] | faces [sizes...] | ocr [rounds] [count]');
+    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | accuracy [models...] | video [file] | faces [sizes...] | ocr [rounds] [count]');
     process.exitCode = 2;
 }
