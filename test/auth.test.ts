@@ -32,9 +32,9 @@ describe('identity: API keys and HS256 JWT', () => {
   it('takes the user id from sub, else nameid or userId', async () => {
     const img = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#00f' } }).png().toBuffer();
     for (const [claims, owner] of [
-      [{ sub: 'user-sub' }, 'user-sub'],
-      [{ nameid: 'user-nameid' }, 'user-nameid'],
-      [{ userId: 'user-camel' }, 'user-camel'],
+      [{ sub: 'user-sub' }, 'jwt:user-sub'],
+      [{ nameid: 'user-nameid' }, 'jwt:user-nameid'],
+      [{ userId: 'user-camel' }, 'jwt:user-camel'],
     ] as const) {
       const token = await hs256(claims);
       const body = await multipart({ file: { data: img, filename: 'b.png' } });
@@ -43,6 +43,53 @@ describe('identity: API keys and HS256 JWT', () => {
       expect(res.json().owner_id).toBe(owner);
     }
     expect((await t.app.inject({ url: '/api/v1/media', headers: { authorization: `Bearer ${await hs256({ email: 'x@y' })}` } })).statusCode).toBe(401);
+  });
+
+  it('refuses a token issued in the future and one that never expires', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const future = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(now + 3600).setExpirationTime(now + 7200).sign(new TextEncoder().encode(SECRET));
+    const forever = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().sign(new TextEncoder().encode(SECRET));
+    for (const token of [future, forever]) {
+      const res = await t.app.inject({ url: '/api/v1/media', headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error.code).toBe('UNAUTHORIZED');
+    }
+    // A small clock skew is tolerated.
+    const skewed = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(now + 10).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    expect((await t.app.inject({ url: '/api/v1/media', headers: { authorization: `Bearer ${skewed}` } })).statusCode).toBe(200);
+  });
+
+  it("keeps token users apart from key owners: a token naming a key owner's id never reaches their media", async () => {
+    const victimKey = await t.keyFor('owner_4f1c2b7e-victim');
+    const img = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#a0a' } }).png().toBuffer();
+    const body = await multipart({ file: { data: img, filename: 'private.png' } });
+    const stored = await t.app.inject({ method: 'POST', url: '/api/v1/media', payload: body.payload, headers: { ...body.headers, 'x-api-key': victimKey } });
+    expect(stored.statusCode).toBe(201);
+    const token = await hs256({ sub: 'owner_4f1c2b7e-victim' });
+    const headers = { authorization: `Bearer ${token}` };
+    expect((await t.app.inject({ url: '/api/v1/media', headers })).json().total).toBe(0);
+    expect((await t.app.inject({ url: `/api/v1/media/${stored.json().id}`, headers })).statusCode).toBe(404);
+    expect((await t.app.inject({ url: `/api/v1/media/${stored.json().id}/content`, headers })).statusCode).toBe(404);
+    // Its user id still names itself: its own settings, not the key owner's.
+    const mine = await t.app.inject({ method: 'PATCH', url: '/api/v1/users/owner_4f1c2b7e-victim/ai-settings', payload: { probability_threshold: 0.77 }, headers });
+    expect(mine.statusCode).toBe(200);
+    const victims = await t.app.inject({ url: '/api/v1/users/me/ai-settings', headers: { 'x-api-key': victimKey } });
+    expect(victims.json().probability_threshold).not.toBe(0.77);
+    // And no key can be made to act in the token users' namespace.
+    const admin = await t.keyFor('root', 'admin');
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/keys', payload: { name: 'x', owner_id: 'jwt:someone' }, headers: { 'x-api-key': admin } });
+    expect(res.statusCode).toBe(422);
+  });
+
+  it("takes 'me' as the caller wherever a user id is expected", async () => {
+    const key = await t.keyFor('me-user');
+    const patched = await t.app.inject({ method: 'PATCH', url: '/api/v1/users/me/ai-settings', payload: { probability_threshold: 0.61 }, headers: { 'x-api-key': key } });
+    expect(patched.statusCode).toBe(200);
+    const read = await t.app.inject({ url: '/api/v1/users/me-user/ai-settings', headers: { 'x-api-key': key } });
+    expect(read.json().probability_threshold).toBe(0.61);
+    // Nobody's settings were stored under the literal name 'me'.
+    const rows = await t.database.db.execute(`select owner_id from ai_settings where owner_id = 'me'`);
+    expect((rows as { rows: unknown[] }).rows).toHaveLength(0);
   });
 
   it('lets admins manage keys, and only admins', async () => {
@@ -88,7 +135,7 @@ describe('identity: RS256 JWT', () => {
     const token = await new SignJWT({ sub: 'rs-user' }).setProtectedHeader({ alg: 'RS256' }).setExpirationTime('5m').sign(pk);
     const res = await t.app.inject({ url: '/api/v1/media', headers: { authorization: `Bearer ${token}` } });
     expect(res.statusCode).toBe(200);
-    const hs = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    const hs = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
     expect((await t.app.inject({ url: '/api/v1/media', headers: { authorization: `Bearer ${hs}` } })).statusCode).toBe(401);
   });
 });

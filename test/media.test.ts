@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
@@ -32,12 +33,15 @@ describe.each(DB_MODES)('media on %s', (mode) => {
     expect(first.statusCode).toBe(201);
     const record = first.json();
     expect(record).toMatchObject({ id: referenceMediaId(messi), name: 'messi5.jpg', kind: 'image', size: messi.length, content_type: 'image/jpeg', status: 1, status_name: 'New', owner_id: 'alice' });
-    expect(await storedFiles()).toContain(`${record.id}.jpg`);
+    // Stored under the SHA-256 of the whole content, which the API shows too.
+    const sha = createHash('sha256').update(messi).digest('hex');
+    expect(record.sha256).toBe(sha);
+    expect(await storedFiles()).toContain(`${sha}.jpg`);
 
     const again = await upload(alice, messi, 'renamed.jpg');
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ id: record.id, name: 'messi5.jpg', created_at: record.created_at });
-    expect((await storedFiles()).filter((f) => f.startsWith(record.id))).toHaveLength(1);
+    expect((await storedFiles()).filter((f) => f.startsWith(sha))).toHaveLength(1);
   });
 
   it.each([1000, 3072, 5000])('computes the pinned id for a %i-byte image', async (size) => {
@@ -57,19 +61,20 @@ describe.each(DB_MODES)('media on %s', (mode) => {
     expect(a.statusCode).toBe(201);
     expect(b.statusCode).toBe(201);
     const id = a.json().id as string;
+    const file = `${createHash('sha256').update(img).digest('hex')}.jpg`;
     const bobList = await t.app.inject({ url: '/api/v1/media', headers: { 'x-api-key': bob } });
     expect(bobList.json().items.map((m: { id: string }) => m.id)).toEqual([id]);
     expect((await t.app.inject({ url: `/api/v1/media/${referenceMediaId(await readFile(testdata('images/messi5.jpg')))}`, headers: { 'x-api-key': bob } })).statusCode).toBe(404);
 
     // Bob deleting his record leaves Alice's record and the shared file in place.
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/media/${id}`, headers: { 'x-api-key': bob } })).statusCode).toBe(204);
-    expect(await storedFiles()).toContain(`${id}.jpg`);
+    expect(await storedFiles()).toContain(file);
     const content = await t.app.inject({ url: `/api/v1/media/${id}/content`, headers: { 'x-api-key': alice } });
     expect(content.statusCode).toBe(200);
     expect(content.rawPayload.equals(img)).toBe(true);
     // Alice deleting hers removes the file too.
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/media/${id}`, headers: { 'x-api-key': alice } })).statusCode).toBe(204);
-    expect(await storedFiles()).not.toContain(`${id}.jpg`);
+    expect(await storedFiles()).not.toContain(file);
     expect((await t.app.inject({ url: `/api/v1/media/${id}`, headers: { 'x-api-key': alice } })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/media/${id}`, headers: { 'x-api-key': alice } })).statusCode).toBe(404);
   });
@@ -168,6 +173,6 @@ describe.each(DB_MODES)('media on %s', (mode) => {
     const res = await upload(alice, img, '../../etc/pass\u0001wd.png');
     expect(res.statusCode).toBe(201);
     expect(res.json().name).toBe('passwd.png');
-    expect(await storedFiles()).toContain(`${res.json().id}.png`);
+    expect(await storedFiles()).toContain(`${res.json().sha256}.png`);
   });
 });

@@ -106,10 +106,11 @@ describe('failures', () => {
     expect((await t.app.inject({ url: '/api/v1/media', headers: { 'x-api-key': other } })).statusCode).toBe(200);
   });
 
-  it('refuses a JSON body where a multipart upload is expected', async () => {
+  it('refuses a JSON body where a multipart upload is expected, saying what to send', async () => {
     const key = await t.keyFor('json');
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/media', payload: { file: 'x' }, headers: { 'x-api-key': await t.keyFor('json2') } });
-    expect(res.statusCode).toBe(422);
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.message).toContain("multipart/form-data with the file in the field 'file'");
     const img = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#0ff' } }).png().toBuffer();
     const body = await multipart({ file: { data: img, filename: 'c.png' } });
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/media', payload: body.payload, headers: { ...body.headers, 'x-api-key': key } })).statusCode).toBe(201);

@@ -36,8 +36,7 @@ export async function effectiveSettings(deps: Pick<AiSettingsDeps, 'settings' | 
 
 /** GET: `userId`'s effective settings. */
 export async function getUserSettings(deps: AiSettingsDeps, principal: Principal, userId: string): Promise<AiSettings> {
-  assertMayAccess(principal, userId);
-  return effectiveSettings(deps, userId);
+  return effectiveSettings(deps, ownerOfUser(principal, userId));
 }
 
 /** PUT (`replace`) or PATCH (`merge`): validates, stores and returns the new effective settings. */
@@ -48,20 +47,24 @@ export async function changeUserSettings(
   body: unknown,
   mode: 'replace' | 'merge',
 ): Promise<AiSettings> {
-  assertMayAccess(principal, userId);
+  const ownerId = ownerOfUser(principal, userId);
   const patch = parseAiSettingsPatch(body);
   checkModels(deps.models, patch);
-  const stored: AiSettingsPatch = mode === 'merge' ? { ...((await deps.settings.get(userId)) ?? {}), ...patch } : patch;
+  const stored: AiSettingsPatch = mode === 'merge' ? { ...((await deps.settings.get(ownerId)) ?? {}), ...patch } : patch;
   const effective = applySettings(deps.defaults, stored);
   checkSettingsAgree(effective);
-  await deps.settings.put(userId, stored, deps.clock.now());
+  await deps.settings.put(ownerId, stored, deps.clock.now());
   return effective;
 }
 
-function assertMayAccess(principal: Principal, userId: string): void {
-  if (principal.ownerId !== userId && principal.role !== 'admin') {
-    throw new AppError('FORBIDDEN', "only an admin may read or change another user's settings");
-  }
+/**
+ * The owner a user id in a path names: `me`, or the caller's own user id (a key's owner, a token's `sub`), is the
+ * caller; any other id is an owner id, open to admins only.
+ */
+export function ownerOfUser(principal: Principal, userId: string): string {
+  if (userId === 'me' || userId === principal.subject || userId === principal.ownerId) return principal.ownerId;
+  if (principal.role !== 'admin') throw new AppError('FORBIDDEN', "only an admin may read or change another user's settings; use 'me' for your own");
+  return userId;
 }
 
 /** A model named in settings must exist and suit its task; its file may still be missing (it can be pulled). */

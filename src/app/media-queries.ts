@@ -1,6 +1,6 @@
 import { AppError } from '../domain/errors.js';
 import { isMediaId } from '../domain/media-id.js';
-import type { BlobStore, MediaQuery, MediaRecord, MediaRepository } from './ports.js';
+import type { BlobStore, ContentLocks, MediaQuery, MediaRecord, MediaRepository } from './ports.js';
 
 /** One owner's medium, or NOT_FOUND (also for another owner's, which must stay invisible). */
 export async function getMedia(media: MediaRepository, ownerId: string, id: string): Promise<MediaRecord> {
@@ -14,9 +14,14 @@ export async function listMedia(media: MediaRepository, ownerId: string, query: 
   return media.list(ownerId, query);
 }
 
-/** Deletes an owner's record, and the stored file once no other owner's record points at it. */
-export async function deleteMedia(deps: { media: MediaRepository; blobs: BlobStore }, ownerId: string, id: string): Promise<void> {
+/**
+ * Deletes an owner's record, and the stored file once no other record points at it — under the content's lock, so
+ * an upload of the same content that is placing the file meanwhile keeps it.
+ */
+export async function deleteMedia(deps: { media: MediaRepository; blobs: BlobStore; locks: ContentLocks }, ownerId: string, id: string): Promise<void> {
   const record = await getMedia(deps.media, ownerId, id);
-  if (!(await deps.media.delete(ownerId, id))) throw new AppError('NOT_FOUND', `media ${id} not found`);
-  if ((await deps.media.countByPath(record.path)) === 0) await deps.blobs.remove(record.path);
+  await deps.locks.run(record.sha256 ?? record.path, async () => {
+    if (!(await deps.media.delete(ownerId, id))) throw new AppError('NOT_FOUND', `media ${id} not found`);
+    if ((await deps.media.countByPath(record.path)) === 0) await deps.blobs.remove(record.path);
+  });
 }

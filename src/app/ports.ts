@@ -15,7 +15,13 @@ import type { JobEvent, JobInput, JobKind, JobOptions, JobStatus, JobTask } from
 
 /** Who a request acts as. Every stored thing belongs to exactly one owner. */
 export interface Principal {
+  /**
+   * The owner everything is stored under. API-key owners are named as their keys say; token users live in a
+   * namespace of their own (`jwt:<sub>`), so no token can name itself into a key owner's data or back.
+   */
   readonly ownerId: string;
+  /** The caller's user id as their credential names it: a key's owner id, or a token's `sub`. */
+  readonly subject: string;
   readonly role: 'admin' | 'user';
   readonly via: 'api_key' | 'jwt' | 'anonymous';
   readonly keyId?: string;
@@ -30,6 +36,8 @@ export interface MediaRecord {
   readonly kind: MediaKind;
   readonly size: number;
   readonly contentType: string;
+  /** SHA-256 of the whole content (hex): what storage is deduplicated on. Null only for records stored before hashes existed. */
+  readonly sha256: string | null;
   readonly status: MediaStatus;
   readonly statusReason: string | null;
   readonly createdAt: Date;
@@ -54,6 +62,10 @@ export interface MediaRepository {
   delete(ownerId: string, id: string): Promise<boolean>;
   /** How many records (of any owner) point at a stored file. */
   countByPath(path: string): Promise<number>;
+  /** The subset of `paths` that some record points at (the startup sweep's question, asked in batches). */
+  pathsInUse(paths: readonly string[]): Promise<Set<string>>;
+  /** Records the content hash of a record stored before hashes existed. */
+  setSha256(ownerId: string, id: string, sha256: string): Promise<void>;
   /** Sets status and reason only if the current status is still `from`; false when it changed meanwhile. */
   updateStatus(ownerId: string, id: string, from: MediaStatus, to: MediaStatus, reason: string | null, at: Date): Promise<boolean>;
 }
@@ -62,6 +74,25 @@ export interface MediaRepository {
 export interface PartialBlob {
   readonly path: string;
   readonly size: number;
+  /** SHA-256 of the whole content, hashed while it was written (hex). */
+  readonly sha256: string;
+}
+
+/** A file found in the media directories by the startup sweep. */
+export interface StoredFile {
+  readonly path: string;
+  /** An upload that never finished (a `.partial-*` file). */
+  readonly partial: boolean;
+  readonly size: number;
+  readonly modifiedAt: Date;
+}
+
+/**
+ * Mutual exclusion per stored content (keyed by its SHA-256), across every process sharing the media volume:
+ * placing or removing a file and the records that point at it never interleave.
+ */
+export interface ContentLocks {
+  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /** Where media bytes live (the local filesystem first; a shared volume or object store later). */
@@ -78,6 +109,10 @@ export interface BlobStore {
   read(path: string): Promise<Buffer>;
   /** Removes a stored file; a missing file is not an error. */
   remove(path: string): Promise<void>;
+  /** SHA-256 of a stored file (for records stored before hashes existed). */
+  sha256Of(path: string): Promise<string>;
+  /** Every file in the media directories, partial uploads included. */
+  list(): AsyncIterable<StoredFile>;
   /** Throws unless every media directory accepts writes. */
   checkWritable(): Promise<void>;
 }
@@ -146,6 +181,8 @@ export interface ApiKeyRepository {
   list(ownerId?: string): Promise<ApiKeyRecord[]>;
   delete(id: string): Promise<boolean>;
   touch(id: string, at: Date): Promise<void>;
+  /** Marks that the first admin key was handed out; true only for the one call that marked it (once per database). */
+  claimBootstrap(at: Date): Promise<boolean>;
 }
 
 /** Verifies bearer tokens (JWT) and names the principal they carry. */
@@ -268,6 +305,10 @@ export interface JobRepository {
   setInputs(id: string, inputs: JobInput[], at: Date): Promise<void>;
   /** Puts a running job back in the queue without counting the attempt (graceful shutdown). */
   release(id: string, at: Date): Promise<void>;
+  /** Puts a job back in the queue with a new shape, from scratch: progress, items and events cleared, attempt not counted. */
+  restart(id: string, change: Pick<JobRecord, 'inputs' | 'tasks' | 'options' | 'callbackUrl'>, at: Date): Promise<JobRecord | null>;
+  /** Removes a job and its events (a job whose request was refused before it was answered). */
+  delete(id: string): Promise<void>;
   /** Cancels a queued or running job; returns the job after the change, or null if it does not exist. */
   cancel(ownerId: string, id: string, at: Date): Promise<JobRecord | null>;
   appendEvent(jobId: string, type: JobEvent['type'], data: Record<string, unknown>, at: Date): Promise<JobEvent>;
@@ -286,8 +327,8 @@ export interface JobQueue {
   notify(): void;
   /** Runs a job this process has already claimed (a live upload) under the runner's supervision. */
   adopt(job: JobRecord, run: (signal: AbortSignal) => Promise<void>): void;
-  /** Stops a running job of this process (after its owner cancelled it); no-op elsewhere. */
-  interrupt(jobId: string): void;
+  /** Stops a running job of this process (its owner cancelled it); resolves once it has stopped. No-op elsewhere. */
+  interrupt(jobId: string): Promise<void>;
 }
 
 /** Fetches a user-named URL for analysis (with the SSRF guard and size and time limits). */

@@ -66,3 +66,20 @@ export async function submitJob(deps: SubmitJobDeps, request: JobRequest): Promi
   if (!request.claim) deps.queue.notify();
   return job;
 }
+
+/**
+ * Puts a job this process was running back in the queue with a new shape (an upload whose form ended with other
+ * fields than it started with): its events so far are dropped, the attempt is not counted, and it is announced
+ * as PENDING again.
+ */
+export async function restartJob(
+  deps: SubmitJobDeps,
+  id: string,
+  change: Pick<JobRecord, 'inputs' | 'tasks' | 'options' | 'callbackUrl'>,
+): Promise<JobRecord> {
+  const job = await deps.jobs.restart(id, change, deps.clock.now());
+  if (!job) throw new AppError('NOT_FOUND', `job ${id} not found`);
+  await emitJobEvent(deps, id, 'status', { status: 'PENDING', restarted: 'with the fields sent after the file' });
+  deps.queue.notify();
+  return job;
+}

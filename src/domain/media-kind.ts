@@ -28,9 +28,11 @@ export function kindOfExtension(filename: string): MediaKind | null {
  * and limits the length. The result is never used to build a path.
  */
 export function sanitizeFilename(raw: string | undefined): string {
-  const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '').replace(/^\.+/, '').trim();
-  const name = cleaned.slice(0, 255);
+  const base = (raw ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
+  // Control characters (Cc) and invisible format characters (Cf: bidirectional overrides such as U+202E, which make
+  // "gpj.exe" display as "exe.jpg", zero-width joiners, BOMs), and characters that are unsafe in file names.
+  const cleaned = base.replace(/[\p{Cc}\p{Cf}\u2028\u2029<>:"|?*]/gu, '').replace(/^\.+/, '').trim();
+  // Cut by code points, so a name is never left ending in half a surrogate pair.
+  const name = Array.from(cleaned).slice(0, 255).join('');
   return name.length > 0 ? name : 'unnamed';
 }

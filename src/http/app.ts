@@ -19,6 +19,7 @@ import type {
   ApiKeyRepository,
   BlobStore,
   Clock,
+  ContentLocks,
   ContentSniffer,
   ImageDecoder,
   InferenceEngine,
@@ -57,6 +58,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly media: MediaRepository;
   readonly blobs: BlobStore;
+  readonly locks: ContentLocks;
   readonly keys: ApiKeyRepository;
   readonly sniffer: ContentSniffer;
   readonly decoder: ImageDecoder;
@@ -154,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(mediaRoutes, {
         media: deps.media,
         blobs: deps.blobs,
+        locks: deps.locks,
         sniffer: deps.sniffer,
         clock: deps.clock,
         maxUploadBytes: s.maxUploadBytes,

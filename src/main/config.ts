@@ -25,8 +25,19 @@ export const ConfigSchema = Type.Object({
   ARGUS_JWT_PUBLIC_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   ARGUS_JWT_ISSUER: Type.Optional(Type.String()),
   ARGUS_JWT_AUDIENCE: Type.Optional(Type.String()),
-  ARGUS_CORS_ORIGINS: Type.String({ default: '*' }),
+  ARGUS_JWT_REQUIRE_EXP: Type.Boolean({ default: true }),
+  ARGUS_JWT_CLOCK_TOLERANCE_S: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
+  ARGUS_JWT_MAX_AGE_S: Type.Integer({ minimum: 0, default: 0 }),
+  ARGUS_CORS_ORIGINS: Type.String({ default: '' }),
   ARGUS_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 1200 }),
+  ARGUS_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 0, default: 30 }),
+  ARGUS_METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  ARGUS_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 3_600_000 }),
+  ARGUS_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 20_000 }),
+  ARGUS_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  ARGUS_MIN_UPLOAD_RATE: Type.Integer({ minimum: 0, default: 2048 }),
+  ARGUS_MIN_UPLOAD_RATE_WINDOW_MS: Type.Integer({ minimum: 100, default: 20_000 }),
+  ARGUS_PARTIAL_MAX_AGE_S: Type.Integer({ minimum: 0, default: 900 }),
   ARGUS_BLUR_THRESHOLD: Type.Number({ exclusiveMinimum: 0, default: 100 }),
   ARGUS_MODELS_DIR: Type.Optional(Type.String({ minLength: 1 })),
   ARGUS_MODELS_PATH: Type.Optional(Type.String()),
@@ -64,9 +75,28 @@ export interface Config {
   readonly maxImageBytes: number;
   readonly maxPixels: number;
   readonly auth: boolean;
-  readonly jwt: { secret?: string | undefined; publicKeyPem?: string | undefined; issuer?: string | undefined; audience?: string | undefined };
+  readonly jwt: {
+    secret?: string | undefined;
+    publicKeyPem?: string | undefined;
+    issuer?: string | undefined;
+    audience?: string | undefined;
+    /** Refuse tokens without an `exp` claim. */
+    requireExp: boolean;
+    clockToleranceS: number;
+    /** Refuse tokens issued (`iat`) longer ago than this; 0 = no limit. */
+    maxAgeS: number;
+  };
+  /** Origins allowed to call the API from a browser; empty = same origin only (no CORS headers). */
   readonly corsOrigins: string[] | '*';
   readonly rateLimitPerMinute: number;
+  /** Requests with bad or missing credentials allowed per client address and minute before 429. */
+  readonly authFailuresPerMinute: number;
+  /** A bearer token that may read /metrics (besides admin credentials). */
+  readonly metricsToken: string | undefined;
+  /** Bounds on one request: all of it, its headers, silence on its connection, and the slowest body accepted. */
+  readonly timeouts: { requestMs: number; headersMs: number; idleMs: number; minUploadBytesPerSecond: number; minUploadWindowMs: number };
+  /** Partial uploads older than this (no write for that long) are swept at startup when the media volume is shared. */
+  readonly partialMaxAgeS: number;
   readonly blurThreshold: number;
   /** HNSW build (m, ef_construction: for indexes created from now on) and search (ef_search) settings. */
   readonly vectorIndex: { m: number; efConstruction: number; efSearch: number };
@@ -145,9 +175,27 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     maxImageBytes: raw.ARGUS_MAX_IMAGE_BYTES,
     maxPixels: raw.ARGUS_MAX_PIXELS,
     auth: raw.ARGUS_AUTH === 'on',
-    jwt: { secret: raw.ARGUS_JWT_SECRET, publicKeyPem, issuer: raw.ARGUS_JWT_ISSUER, audience: raw.ARGUS_JWT_AUDIENCE },
+    jwt: {
+      secret: raw.ARGUS_JWT_SECRET,
+      publicKeyPem,
+      issuer: raw.ARGUS_JWT_ISSUER,
+      audience: raw.ARGUS_JWT_AUDIENCE,
+      requireExp: raw.ARGUS_JWT_REQUIRE_EXP,
+      clockToleranceS: raw.ARGUS_JWT_CLOCK_TOLERANCE_S,
+      maxAgeS: raw.ARGUS_JWT_MAX_AGE_S,
+    },
     corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
     rateLimitPerMinute: raw.ARGUS_RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: raw.ARGUS_AUTH_FAILURES_PER_MINUTE,
+    metricsToken: raw.ARGUS_METRICS_TOKEN,
+    timeouts: {
+      requestMs: raw.ARGUS_REQUEST_TIMEOUT_MS,
+      headersMs: Math.min(raw.ARGUS_HEADERS_TIMEOUT_MS, raw.ARGUS_REQUEST_TIMEOUT_MS),
+      idleMs: raw.ARGUS_IDLE_TIMEOUT_MS,
+      minUploadBytesPerSecond: raw.ARGUS_MIN_UPLOAD_RATE,
+      minUploadWindowMs: raw.ARGUS_MIN_UPLOAD_RATE_WINDOW_MS,
+    },
+    partialMaxAgeS: raw.ARGUS_PARTIAL_MAX_AGE_S,
     blurThreshold: raw.ARGUS_BLUR_THRESHOLD,
     vectorIndex: { m: raw.ARGUS_VECTOR_M, efConstruction: raw.ARGUS_VECTOR_EF_CONSTRUCTION, efSearch: raw.ARGUS_VECTOR_EF_SEARCH },
     modelsDir,

@@ -106,7 +106,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const faces = new SqlFaceRepository(database.db, config.vectorIndex);
   const bibs = new SqlBibRepository(database.db, config.vectorIndex);
   const dictionaries = new FileDictionaryLoader();
-  const jobDeps = { faces, bibs, dictionaries, jobs, bus, clock, media, blobs, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
+  const locks = database.locks;
+  const jobDeps = { faces, bibs, dictionaries, jobs, bus, clock, media, blobs, locks, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
   const videos: VideoDecoder = { probe: probeVideo, frames: decodeFrames };
   const handlerDeps = { ...jobDeps, video: (j: JobRecord, s: AbortSignal, live?: LiveUpload) => runVideoJob({ ...jobDeps, videos, inFlight: config.inferenceThreads + 1 }, j, s, live) };
   const runner: EmbeddedJobRunner = new EmbeddedJobRunner({
@@ -123,6 +124,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     logger,
     media,
     blobs,
+    locks,
     keys,
     sniffer,
     decoder,

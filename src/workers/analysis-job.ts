@@ -15,7 +15,7 @@ import { indexMediaFaces } from '../app/face-media-search.js';
 import { indexImage } from '../app/bib-index.js';
 import { bibOptionsFrom, recognizeBibsInPixels } from '../app/bibs.js';
 import type { OcrDeps } from '../app/ocr-pipeline.js';
-import type { AnalysisRepository, BibRepository, BlobStore, FaceRepository, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
+import type { AnalysisRepository, BibRepository, BlobStore, ContentLocks, FaceRepository, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import { taskState, type JobInput } from '../domain/job.js';
@@ -26,6 +26,7 @@ export interface AnalysisJobDeps extends DetectObjectsDeps, OcrDeps, JobEventDep
   readonly bibs: BibRepository;
   readonly media: MediaRepository;
   readonly blobs: BlobStore;
+  readonly locks: ContentLocks;
   readonly analyses: AnalysisRepository;
   readonly faces: FaceRepository;
   /** Runs a video job; absent until video support is wired. */

@@ -8,7 +8,7 @@ import { detectInPixels, type DetectObjectsDeps } from '../app/detect-objects.js
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import type { OcrDeps } from '../app/ocr-pipeline.js';
 import { VideoBibs, type FrameBib } from './video-bibs.js';
-import type { BibRepository, BlobStore, FaceRepository, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
+import type { BibRepository, BlobStore, ContentLocks, FaceRepository, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
 import type { RgbImage } from '../domain/image-tensor.js';
 import { VideoFaces, type FrameFace } from './video-faces.js';
 import { laplacianVariance, rgbToGrey } from '../domain/blur.js';
@@ -25,6 +25,7 @@ export interface VideoJobDeps extends DetectObjectsDeps, OcrDeps, JobEventDeps {
   readonly bibs: BibRepository;
   readonly media: MediaRepository;
   readonly blobs: BlobStore;
+  readonly locks: ContentLocks;
   readonly urls: UrlSource;
   readonly videos: VideoDecoder;
   /** Frames being decoded or detected at once. */

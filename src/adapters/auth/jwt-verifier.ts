@@ -13,6 +13,17 @@ export interface JwtOptions {
   readonly publicKeyPem?: string | undefined;
   readonly issuer?: string | undefined;
   readonly audience?: string | undefined;
+  /** Refuse tokens without `exp` (default true): a token that never expires cannot be taken back. */
+  readonly requireExp?: boolean;
+  /** Seconds of clock skew allowed on exp, nbf and iat (default 30). */
+  readonly clockToleranceS?: number;
+  /** Refuse tokens issued longer ago than this many seconds (0 or absent: no limit). */
+  readonly maxAgeS?: number;
+}
+
+/** The owner id of a token's user: a namespace of its own, apart from API-key owners. */
+export function tokenOwnerId(subject: string): string {
+  return `jwt:${subject}`;
 }
 
 /** Verifies JWT bearer tokens with `jose`. */
@@ -35,27 +46,33 @@ export class JoseTokenVerifier implements TokenVerifier {
   async verify(token: string): Promise<Principal> {
     let payload: JWTPayload;
     try {
+      const tolerance = this.options.clockToleranceS ?? 30;
       ({ payload } = await jwtVerify(token, this.key, {
         algorithms: this.algorithms,
+        clockTolerance: tolerance,
+        ...(this.options.requireExp !== false ? { requiredClaims: ['exp'] } : {}),
+        ...(this.options.maxAgeS ? { maxTokenAge: this.options.maxAgeS } : {}),
         ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
         ...(this.options.audience ? { audience: this.options.audience } : {}),
       }));
+      // jose checks a future `iat` only together with a maximum age; a token from the future is refused either way.
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + tolerance) throw new Error('"iat" claim timestamp check failed (it should be in the past)');
     } catch (err) {
       throw new AppError('UNAUTHORIZED', `invalid bearer token: ${err instanceof Error ? err.message : 'rejected'}`);
     }
-    let ownerId: string | undefined;
+    let subject: string | undefined;
     for (const claim of USER_ID_CLAIMS) {
       const v = payload[claim];
-      if ((typeof v === 'string' && v.length > 0) || typeof v === 'number') {
-        ownerId = String(v);
+      if ((typeof v === 'string' && v.length > 0 && v.length <= 200) || typeof v === 'number') {
+        subject = String(v);
         break;
       }
     }
-    if (ownerId === undefined) throw new AppError('UNAUTHORIZED', 'the token names no user (sub, nameid or userId)');
+    if (subject === undefined) throw new AppError('UNAUTHORIZED', 'the token names no user (sub, nameid or userId)');
     const roles = ROLE_CLAIMS.flatMap((c): unknown[] => {
       const v = payload[c];
       return Array.isArray(v) ? (v as unknown[]) : typeof v === 'string' ? [v] : [];
     });
-    return { ownerId, role: roles.some((r) => typeof r === 'string' && r.toLowerCase() === 'admin') ? 'admin' : 'user', via: 'jwt' };
+    return { ownerId: tokenOwnerId(subject), subject, role: roles.some((r) => typeof r === 'string' && r.toLowerCase() === 'admin') ? 'admin' : 'user', via: 'jwt' };
   }
 }

@@ -1,7 +1,7 @@
 import { count, eq } from 'drizzle-orm';
 import type { ApiKeyRecord, ApiKeyRepository } from '../../app/ports.js';
 import type { Db } from './database.js';
-import { apiKeys } from './schema.js';
+import { apiKeys, instanceState } from './schema.js';
 
 const publicColumns = {
   id: apiKeys.id,
@@ -38,6 +38,15 @@ export class SqlApiKeyRepository implements ApiKeyRepository {
 
   async delete(id: string): Promise<boolean> {
     const rows = await this.db.delete(apiKeys).where(eq(apiKeys.id, id)).returning({ id: apiKeys.id });
+    return rows.length > 0;
+  }
+
+  async claimBootstrap(at: Date): Promise<boolean> {
+    const rows = await this.db
+      .insert(instanceState)
+      .values({ key: 'bootstrap_admin_key', value: { at: at.toISOString() }, createdAt: at })
+      .onConflictDoNothing()
+      .returning({ key: instanceState.key });
     return rows.length > 0;
   }
 

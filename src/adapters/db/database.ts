@@ -12,6 +12,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import type { ContentLocks } from '../../app/ports.js';
+import { AdvisoryContentLocks, ProcessContentLocks } from './content-locks.js';
 import { PGLITE_OPTIONS } from './pglite-options.js';
 import * as schema from './schema.js';
 
@@ -22,6 +24,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly db: Db;
+  /** Locks per stored content, shared by every process on this database. */
+  readonly locks: ContentLocks;
   /** Applies pending migrations (idempotent; serialised across processes on PostgreSQL). */
   migrate(): Promise<void>;
   /** Throws unless the database answers. */
@@ -47,6 +51,7 @@ async function openPglite(dir: string): Promise<Database> {
   return {
     kind: 'pglite',
     db,
+    locks: new ProcessContentLocks(),
     migrate: () => migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_DIR }),
     ping: async () => {
       await client.query('select 1');
@@ -60,9 +65,11 @@ async function openPostgres(url: string): Promise<Database> {
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  const locks = new AdvisoryContentLocks(url);
   return {
     kind: 'postgres',
     db,
+    locks,
     migrate: async () => {
       // Several API and worker processes may start at once: one migrates, the others wait for it.
       const lock = await pool.connect();
@@ -77,7 +84,10 @@ async function openPostgres(url: string): Promise<Database> {
     ping: async () => {
       await db.execute(sql`select 1`);
     },
-    close: () => pool.end(),
+    close: async () => {
+      await locks.close();
+      await pool.end();
+    },
   };
 }
 

@@ -141,6 +141,36 @@ export class SqlJobRepository implements JobRepository {
       .where(and(eq(jobs.id, id), eq(jobs.status, 'running')));
   }
 
+  async restart(id: string, change: Pick<JobRecord, 'inputs' | 'tasks' | 'options' | 'callbackUrl'>, at: Date): Promise<JobRecord | null> {
+    const rows = await this.db.transaction(async (tx) => {
+      await tx.delete(jobEvents).where(eq(jobEvents.jobId, id));
+      return tx
+        .update(jobs)
+        .set({
+          status: 'queued',
+          inputs: change.inputs,
+          tasks: change.tasks,
+          options: { ...change.options },
+          callbackUrl: change.callbackUrl,
+          attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+          progressDone: 0,
+          progressTotal: 0,
+          items: change.inputs.map(() => null),
+          result: null,
+          error: null,
+          finishedAt: null,
+          updatedAt: at,
+        })
+        .where(and(eq(jobs.id, id), inArray(jobs.status, LIVE)))
+        .returning();
+    });
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.delete(jobs).where(eq(jobs.id, id));
+  }
+
   async cancel(ownerId: string, id: string, at: Date): Promise<JobRecord | null> {
     await this.db
       .update(jobs)

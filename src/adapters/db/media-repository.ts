@@ -1,4 +1,4 @@
-import { and, count, desc, eq, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { MediaQuery, MediaRecord, MediaRepository } from '../../app/ports.js';
 import type { MediaStatus } from '../../domain/media-status.js';
 import type { Db } from './database.js';
@@ -47,6 +47,16 @@ export class SqlMediaRepository implements MediaRepository {
   async countByPath(path: string): Promise<number> {
     const rows = await this.db.select({ n: count() }).from(media).where(eq(media.path, path));
     return Number(rows[0]?.n ?? 0);
+  }
+
+  async pathsInUse(paths: readonly string[]): Promise<Set<string>> {
+    if (paths.length === 0) return new Set();
+    const rows = await this.db.selectDistinct({ path: media.path }).from(media).where(inArray(media.path, [...paths]));
+    return new Set(rows.map((r) => r.path));
+  }
+
+  async setSha256(ownerId: string, id: string, sha256: string): Promise<void> {
+    await this.db.update(media).set({ sha256 }).where(and(eq(media.ownerId, ownerId), eq(media.id, id)));
   }
 
   async updateStatus(ownerId: string, id: string, from: MediaStatus, to: MediaStatus, reason: string | null, at: Date): Promise<boolean> {

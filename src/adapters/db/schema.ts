@@ -17,6 +17,7 @@ export const media = pgTable(
     kind: text('kind', { enum: ['image', 'video'] }).notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
     contentType: text('content_type').notNull(),
+    sha256: text('sha256'),
     status: smallint('status').notNull(),
     statusReason: text('status_reason'),
     ...timestamps,
@@ -260,3 +261,10 @@ export const mediaFaces = pgTable(
     foreignKey({ columns: [t.ownerId, t.mediaId], foreignColumns: [media.ownerId, media.id] }).onDelete('cascade'),
   ],
 );
+
+/** Facts about this installation that must be decided once, e.g. that the first admin key was handed out. */
+export const instanceState = pgTable('instance_state', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<Record<string, unknown>>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+});

@@ -63,9 +63,12 @@ export class EmbeddedJobRunner implements JobQueue {
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
-  /** Interrupts a running job (cancelled by its owner). */
-  interrupt(jobId: string): void {
-    this.running.get(jobId)?.abort.abort();
+  /** Interrupts a running job (cancelled by its owner) and waits until it has stopped. */
+  async interrupt(jobId: string): Promise<void> {
+    const run = this.running.get(jobId);
+    if (!run) return;
+    run.abort.abort();
+    await run.done;
   }
 
   private async pump(): Promise<void> {

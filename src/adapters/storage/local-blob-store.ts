@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { access, link, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, link, mkdir, open, opendir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore, PartialBlob } from '../../app/ports.js';
+import type { BlobStore, PartialBlob, StoredFile } from '../../app/ports.js';
 import type { MediaKind } from '../../domain/media-kind.js';
 import { readFileRanges } from './read-ranges.js';
 
@@ -22,8 +22,15 @@ export class LocalBlobStore implements BlobStore {
     // The partial file sits in the final directory so that committing it is an atomic rename.
     const file = path.join(this.dirs[kind], `.partial-${randomUUID()}`);
     const out = createWriteStream(file, { flags: 'wx' });
+    const hash = createHash('sha256');
+    async function* hashed(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    }
     try {
-      await pipeline(Readable.from(source, { objectMode: false }), out);
+      await pipeline(Readable.from(hashed(), { objectMode: false }), out);
     } catch (err) {
       // pipeline() rejects without waiting for a file that is still being opened; the open then creates it. Only
       // after 'close' is it certain to exist or not, so remove it then (else a refused upload could leave it behind).
@@ -31,7 +38,7 @@ export class LocalBlobStore implements BlobStore {
       await rm(file, { force: true });
       throw err;
     }
-    return { path: file, size: out.bytesWritten };
+    return { path: file, size: out.bytesWritten, sha256: hash.digest('hex') };
   }
 
   readRanges(file: string, ranges: readonly { offset: number; length: number }[]): Promise<Buffer> {
@@ -70,6 +77,23 @@ export class LocalBlobStore implements BlobStore {
 
   async remove(file: string): Promise<void> {
     await rm(file, { force: true });
+  }
+
+  async sha256Of(file: string): Promise<string> {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(file), hash);
+    return hash.digest('hex');
+  }
+
+  async *list(): AsyncIterable<StoredFile> {
+    for (const dir of new Set(Object.values(this.dirs))) {
+      for await (const entry of await opendir(dir)) {
+        if (!entry.isFile() || entry.name.startsWith('.probe-')) continue;
+        const file = path.join(dir, entry.name);
+        const info = await stat(file).catch(() => null);
+        if (info) yield { path: file, partial: entry.name.startsWith('.partial-'), size: info.size, modifiedAt: info.mtime };
+      }
+    }
   }
 
   async checkWritable(): Promise<void> {

@@ -19,7 +19,7 @@ export interface Authenticator {
 }
 
 /** The principal of every request when auth is off. */
-export const ANONYMOUS: Principal = { ownerId: 'default', role: 'admin', via: 'anonymous' };
+export const ANONYMOUS: Principal = { ownerId: 'default', subject: 'default', role: 'admin', via: 'anonymous' };
 
 /** Adds the `onRequest` hook that sets `request.principal` in the current scope. */
 export function authenticate(app: FastifyInstance, auth: Authenticator | null): void {

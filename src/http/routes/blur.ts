@@ -50,8 +50,8 @@ export const blurRoutes: FastifyPluginAsyncTypebox<BlurRouteDeps> = async (app, 
       const fields = await readForm<Static<typeof BlurFields>>(request, {
         fields: BlurFields,
         maxFileBytes: deps.maxImageBytes,
+        fileFields: ['file'],
         onFile: async (part) => {
-          if (part.fieldname !== 'file' || image) throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'`);
           image = await fileBuffer(part);
         },
       });

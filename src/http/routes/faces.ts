@@ -59,8 +59,10 @@ async function readImages<T>(request: FastifyRequest, fields: TSchema, files: re
   const parsed = await readForm<T>(request, {
     fields,
     maxFileBytes: maxBytes,
+    fileFields: files,
+    maxFiles: files.length,
     onFile: async (part) => {
-      if (!files.includes(part.fieldname) || images.has(part.fieldname)) throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'; send ${files.join(' and ')}`);
+      if (images.has(part.fieldname)) throw new AppError('VALIDATION_ERROR', `file field '${part.fieldname}' was sent more than once; send ${files.join(' and ')}`, [{ field: part.fieldname, problem: 'sent more than once' }]);
       images.set(part.fieldname, await fileBuffer(part));
     },
   });

@@ -1,16 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { MultipartFile } from '@fastify/multipart';
-import type { FastifyReply } from 'fastify';
-import Type, { type Static } from 'typebox';
-import { ingestMedia, type IngestMediaDeps } from '../../app/ingest-media.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Type, { type Static, type TSchema } from 'typebox';
+import { commitUpload, discardUpload, stageUpload, type IngestMediaDeps, type StagedUpload } from '../../app/ingest-media.js';
 import { deleteMedia, getMedia } from '../../app/media-queries.js';
 import type { JobRecord, LiveUpload, MediaRecord } from '../../app/ports.js';
-import { submitJob, type SubmitJobDeps } from '../../app/submit-job.js';
+import { restartJob, submitJob, type SubmitJobDeps } from '../../app/submit-job.js';
 import { teeBytes } from '../../app/tee-bytes.js';
 import { sanitizeFilename } from '../../domain/media-kind.js';
 import { AppError } from '../../domain/errors.js';
 import { isFinished, parseTasks, type JobEvent, type JobInput, type JobOptions, type JobTask } from '../../domain/job.js';
-import { fileBytes, multipartRoute, parseFields, readForm } from '../plugins/multipart-form.js';
+import { fileBytes, multipartRoute, parseFields, readForm, readRawForm } from '../plugins/multipart-form.js';
 import { errorResponses, secured } from '../schemas/common.js';
 import { AnalyzeAccepted, AnalyzeFields, AnalyzeJson, BatchAccepted, FaceBatchFields, Job, JobId, JobList, JobListQuery, TaskResult, jobView, taskResultView } from '../schemas/jobs.js';
 
@@ -35,6 +35,36 @@ const HEARTBEAT_MS = 15_000;
 const STREAMABLE = /\.(avi|mkv|webm|ts|mts|m2ts|mpg|mpeg|flv)$/i;
 /** How far the decoder's copy of a live upload may fall behind the disk's before the upload waits for it. */
 const LIVE_LAG_BYTES = 16 * 1024 * 1024;
+const BatchFields = Type.Object({ callback_url: Type.Optional(Type.String()) }, { additionalProperties: false });
+
+type AnalyzeForm = Static<typeof AnalyzeFields>;
+
+/** What a job is asked to do, from a request's fields. */
+interface AnalyzeRequest {
+  readonly tasks: JobTask[];
+  readonly callbackUrl: string | undefined;
+  readonly options: JobOptions;
+}
+
+/** A video analysed while its upload is still arriving. */
+interface LiveAnalysis {
+  /** The upload, staged once it has fully arrived. */
+  readonly staged: Promise<StagedUpload>;
+  /** Commits the upload as the job's input, with the form's final fields; resolves with the job. */
+  finish(asked: AnalyzeRequest): Promise<JobRecord>;
+  /** The request was refused: stops the analysis and removes the job. */
+  abandon(reason: unknown): Promise<void>;
+}
+
+/** True when two requests ask for the same job. */
+function sameJob(a: AnalyzeRequest, b: AnalyzeRequest): boolean {
+  return (
+    a.tasks.join() === b.tasks.join() &&
+    a.callbackUrl === b.callbackUrl &&
+    a.options.collection === b.options.collection &&
+    a.options.faceOperation === b.options.faceOperation
+  );
+}
 
 /** Seed 003's /analyze and /results, seed 004's /jobs and batch endpoints, and the SSE event stream. */
 export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, deps) => {
@@ -61,37 +91,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     },
     async (request, reply) => {
       const ownerId = request.principal.ownerId;
-      if (request.isMultipart()) {
-        let media: MediaRecord | undefined;
-        let liveJob: JobRecord | undefined;
-        const fields = await readForm<Static<typeof AnalyzeFields>>(request, {
-          fields: AnalyzeFields,
-          maxFileBytes: deps.maxUploadBytes,
-          onFile: async (part, early) => {
-            if (part.fieldname !== 'file' || media) throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'; send one file in the field 'file'`);
-            if (deps.runLive && STREAMABLE.test(sanitizeFilename(part.filename))) {
-              // Form fields sent before the file shape the job; the analysis starts with the first bytes.
-              const early_ = parseFields<Static<typeof AnalyzeFields>>(AnalyzeFields, { ...early });
-              if (early_.callback_url) deps.checkUrl(early_.callback_url);
-              ({ media, job: liveJob } = await ingestLive(ownerId, part, parseTasks(early_.tasks), early_.callback_url, deps.runLive, optionsOf(early_)));
-            } else {
-              media = (await ingestMedia(deps, { ownerId, filename: part.filename, content: fileBytes(part) })).record;
-            }
-          },
-        });
-        if (!media) throw new AppError('VALIDATION_ERROR', "no file: send the media in the multipart field 'file'");
-        if (liveJob) return reply.status(202).send(accepted(liveJob, media.id));
-        const tasks = parseTasks(fields.tasks);
-        if (fields.callback_url) deps.checkUrl(fields.callback_url);
-        const job = await submitJob(deps, { ownerId, kind: kindOf(media), inputs: [{ mediaId: media.id, name: media.name }], tasks, callbackUrl: fields.callback_url, options: optionsOf(fields) });
-        return reply.status(202).send(accepted(job, media.id));
-      }
+      if (request.isMultipart()) return reply.status(202).send(await analyzeUpload(request));
       // JSON bodies are checked here (the route's validator passes multipart streams through): unknown fields → 422.
-      const body = parseFields<Static<typeof AnalyzeJson>>(AnalyzeJson, (request.body ?? {}) as Record<string, string>);
+      const body = parseFields<Static<typeof AnalyzeJson>>(AnalyzeJson, request.body ?? {});
       const given = [body.video_url, body.image_url, body.media_id].filter((v) => v !== undefined).length;
       if (given !== 1) throw new AppError('VALIDATION_ERROR', 'give exactly one of video_url, image_url or media_id (or upload a file as multipart)');
-      const tasks = parseTasks(body.tasks);
-      if (body.callback_url) deps.checkUrl(body.callback_url);
+      const asked = analyzeRequest({ ...body, tasks: body.tasks === undefined ? undefined : [body.tasks].flat().join(',') });
       let kind: 'image' | 'video';
       let input: JobInput;
       if (body.media_id !== undefined) {
@@ -104,7 +109,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         kind = body.video_url !== undefined ? 'video' : 'image';
         input = { url };
       }
-      const job = await submitJob(deps, { ownerId, kind, inputs: [input], tasks, settings: body.settings, callbackUrl: body.callback_url, options: optionsOf(body) });
+      const job = await submitJob(deps, { ownerId, kind, inputs: [input], ...asked, settings: body.settings });
       return reply.status(202).send(accepted(job, 'mediaId' in input ? input.mediaId : undefined));
     },
   );
@@ -140,7 +145,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       if (isFinished(before.status)) throw new AppError('CONFLICT', `job ${before.id} already ended (${before.status})`);
       const job = await deps.jobs.cancel(ownerId, before.id, deps.clock.now());
       if (!job) throw new AppError('NOT_FOUND', `job ${before.id} not found`);
-      deps.queue.interrupt(job.id);
+      await deps.queue.interrupt(job.id);
       const event = await deps.jobs.appendEvent(job.id, 'status', { status: 'FAILED', error_message: 'cancelled' }, deps.clock.now());
       deps.bus.publish(job.id, event);
       await deps.onJobFinished(job);
@@ -181,9 +186,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       },
     },
     async (request, reply) => {
-      const job = await submitBatch(request.principal.ownerId, 'faces', (handler) =>
-        readForm<Static<typeof FaceBatchFields>>(request, { fields: FaceBatchFields, maxFileBytes: deps.maxUploadBytes, onFile: handler }),
-      );
+      const job = await submitBatch(request.principal.ownerId, 'faces', request, FaceBatchFields);
       return reply.status(202).send(job);
     },
   );
@@ -207,75 +210,155 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         },
       },
       async (request, reply) => {
-        const job = await submitBatch(request.principal.ownerId, task, (handler) =>
-          readForm<{ callback_url?: string }>(request, { fields: Type.Object({ callback_url: Type.Optional(Type.String()) }, { additionalProperties: false }), maxFileBytes: deps.maxUploadBytes, onFile: handler }),
-        );
+        const job = await submitBatch(request.principal.ownerId, task, request, BatchFields);
         return reply.status(202).send(job);
       },
     );
   }
 
   /**
-   * A video upload analysed as it arrives: the job is created (claimed by this process) when the file starts, the
-   * bytes go both to disk and to the decoder, and the job's input becomes the stored medium when the upload ends.
-   * If the upload is refused, the job fails with the reason and the error is the answer.
+   * `/analyze` with an uploaded file. The file is staged while the form is read and committed only once every
+   * field is valid, so a refused request leaves no record and no file. A video in a container ffmpeg can read from a
+   * pipe is analysed as it arrives (see analyzeLive); anything else once stored.
    */
-  async function ingestLive(
-    ownerId: string,
-    part: MultipartFile,
-    tasks: JobTask[],
-    callbackUrl: string | undefined,
-    runLive: (job: JobRecord, live: LiveUpload) => void,
-    options: JobOptions,
-  ): Promise<{ media: MediaRecord; job: JobRecord }> {
+  async function analyzeUpload(request: FastifyRequest): Promise<Static<typeof AnalyzeAccepted>> {
+    const ownerId = request.principal.ownerId;
+    let staged: StagedUpload | undefined;
+    let live: LiveAnalysis | undefined;
+    let raw: Record<string, string>;
+    try {
+      raw = await readRawForm(request, {
+        fields: AnalyzeFields,
+        maxFileBytes: deps.maxUploadBytes,
+        fileFields: ['file'],
+        onFile: async (part, early) => {
+          if (deps.runLive && STREAMABLE.test(sanitizeFilename(part.filename))) {
+            live = await analyzeLive(ownerId, part, analyzeRequest(parseFields<AnalyzeForm>(AnalyzeFields, { ...early })), deps.runLive);
+            staged = await live.staged;
+          } else {
+            staged = await stageUpload(deps, { filename: part.filename, content: fileBytes(part) });
+          }
+        },
+      });
+      if (!staged) throw new AppError('VALIDATION_ERROR', "no file: send the media in the multipart field 'file'", [{ field: 'file', problem: 'missing' }]);
+      const asked = analyzeRequest(parseFields<AnalyzeForm>(AnalyzeFields, raw));
+      if (live) {
+        const job = await live.finish(asked);
+        return accepted(job, job.inputs[0] && 'mediaId' in job.inputs[0] ? job.inputs[0].mediaId : undefined);
+      }
+      const upload = staged;
+      staged = undefined;
+      const { record, created } = await commitUpload(deps, ownerId, upload);
+      try {
+        const job = await submitJob(deps, { ownerId, kind: record.kind, inputs: [{ mediaId: record.id, name: record.name }], ...asked });
+        return accepted(job, record.id);
+      } catch (err) {
+        if (created) await deleteMedia(deps, ownerId, record.id).catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      await live?.abandon(err);
+      if (staged) await discardUpload(deps, staged);
+      throw err;
+    }
+  }
+
+  /**
+   * A video upload analysed as it arrives: the job is created (claimed by this process) when the file starts, with
+   * the fields sent before the file, and the bytes go both to a staged file and to the decoder. When the form ends,
+   * `finish` commits the file and makes it the job's input; fields sent after the file that change the job (tasks,
+   * callback_url, collection, operation) are honoured by restarting the job on the stored file. `abandon` removes the
+   * job and stops its analysis when the request is refused.
+   */
+  async function analyzeLive(ownerId: string, part: MultipartFile, early: AnalyzeRequest, runLive: (job: JobRecord, live: LiveUpload) => void): Promise<LiveAnalysis> {
     const name = sanitizeFilename(part.filename);
-    const job = await submitJob(deps, { ownerId, kind: 'video', inputs: [{ uploading: name }], tasks, callbackUrl, claim: true, options });
+    const job = await submitJob(deps, { ownerId, kind: 'video', inputs: [{ uploading: name }], ...early, claim: true });
     const [toDisk, toDecoder] = teeBytes(fileBytes(part), LIVE_LAG_BYTES);
     let settle!: { resolve: (m: MediaRecord) => void; reject: (e: unknown) => void };
     const stored = new Promise<MediaRecord>((resolve, reject) => (settle = { resolve, reject }));
     stored.catch(() => undefined);
     runLive(job, { bytes: toDecoder, stored });
+    const staged = stageUpload(deps, { filename: part.filename, content: toDisk }).then((s) => {
+      if (s.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${s.name} is not a video`);
+      return s;
+    });
+    // The route awaits `staged` within its own error handling; this only keeps an early failure from going unhandled.
+    staged.catch(() => undefined);
+    return {
+      staged,
+      finish: async (asked) => {
+        const upload = await staged;
+        const { record, created } = await commitUpload(deps, ownerId, upload);
+        try {
+          const inputs: JobInput[] = [{ mediaId: record.id, name: record.name }];
+          if (sameJob(early, asked)) {
+            await deps.jobs.setInputs(job.id, inputs, deps.clock.now());
+            settle.resolve(record);
+            return { ...job, inputs };
+          }
+          // Fields after the file asked for another job than the one started: it runs again, from the stored file.
+          settle.reject(new AppError('CONFLICT', 'the job was restarted with the fields sent after the file'));
+          await deps.queue.interrupt(job.id);
+          const restarted = await restartJob(deps, job.id, { inputs, tasks: asked.tasks, options: asked.options, callbackUrl: asked.callbackUrl ?? null });
+          return restarted;
+        } catch (err) {
+          if (created) await deleteMedia(deps, ownerId, record.id).catch(() => undefined);
+          throw err;
+        }
+      },
+      abandon: async (err) => {
+        settle.reject(err);
+        await deps.queue.interrupt(job.id);
+        await deps.jobs.delete(job.id);
+      },
+    };
+  }
+
+  /**
+   * Stages each uploaded image, then — once every field is valid — commits them and queues one batch job. A refused
+   * file or field leaves none of the request's files or records behind.
+   */
+  async function submitBatch(
+    ownerId: string,
+    task: JobTask,
+    request: FastifyRequest,
+    schema: TSchema,
+  ): Promise<Static<typeof BatchAccepted>> {
+    const staged: StagedUpload[] = [];
+    const added: MediaRecord[] = [];
     try {
-      const { record } = await ingestMedia(deps, { ownerId, filename: part.filename, content: toDisk });
-      if (record.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${record.name} is not a video`);
-      await deps.jobs.setInputs(job.id, [{ mediaId: record.id, name: record.name }], deps.clock.now());
-      settle.resolve(record);
-      return { media: record, job: { ...job, inputs: [{ mediaId: record.id, name: record.name }] } };
+      const fields = await readForm<{ callback_url?: string; collection?: string; operation?: 'detect' | 'search' }>(request, {
+        fields: schema,
+        maxFileBytes: deps.maxUploadBytes,
+        fileFields: ['files', 'file'],
+        maxFiles: deps.maxBatchFiles,
+        onFile: async (part) => {
+          const upload = await stageUpload(deps, { filename: part.filename, content: fileBytes(part) });
+          staged.push(upload);
+          if (upload.kind !== 'image') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `file ${staged.length} (${upload.name}) is a video; batches take images`, [{ field: 'files', index: staged.length - 1, problem: 'not an image' }]);
+        },
+      });
+      if (staged.length === 0) throw new AppError('VALIDATION_ERROR', "no files: send the images in the repeated multipart field 'files'", [{ field: 'files', problem: 'missing' }]);
+      const asked = analyzeRequest(fields);
+      const inputs: JobInput[] = [];
+      while (staged.length > 0) {
+        const { record, created } = await commitUpload(deps, ownerId, staged.shift() as StagedUpload);
+        if (created) added.push(record);
+        inputs.push({ mediaId: record.id, name: record.name });
+      }
+      const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, ...asked, tasks: [task] });
+      return { job_id: job.id, poll_url: `/api/v1/jobs/${job.id}`, status_url: `/api/v1/jobs/${job.id}`, events_url: `/api/v1/jobs/${job.id}/events`, total: inputs.length, media_ids: inputs.map((i) => ('mediaId' in i ? i.mediaId : '')) };
     } catch (err) {
-      settle.reject(err);
-      const at = deps.clock.now();
-      await deps.jobs.update(job.id, { status: 'failed', error: `the upload was refused: ${err instanceof Error ? err.message : String(err)}`, finishedAt: at }, at);
-      deps.queue.interrupt(job.id);
+      for (const s of staged) await discardUpload(deps, s);
+      for (const m of added) await deleteMedia(deps, ownerId, m.id).catch(() => undefined);
       throw err;
     }
   }
 
-  /** Ingests each uploaded file, then queues one batch job; a refused file undoes the files this request added. */
-  async function submitBatch(
-    ownerId: string,
-    task: JobTask,
-    read: (onFile: (part: MultipartFile) => Promise<void>) => Promise<{ callback_url?: string; collection?: string; operation?: 'detect' | 'search' }>,
-  ): Promise<Static<typeof BatchAccepted>> {
-    const added: MediaRecord[] = [];
-    const inputs: JobInput[] = [];
-    let fields: { callback_url?: string; collection?: string; operation?: 'detect' | 'search' };
-    try {
-      fields = await read(async (part) => {
-        if (part.fieldname !== 'files' && part.fieldname !== 'file') throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'; send images in the field 'files'`);
-        if (inputs.length >= deps.maxBatchFiles) throw new AppError('VALIDATION_ERROR', `at most ${deps.maxBatchFiles} files per batch`);
-        const { record, created } = await ingestMedia(deps, { ownerId, filename: part.filename, content: fileBytes(part) });
-        if (created) added.push(record);
-        if (record.kind !== 'image') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${record.name} is a video; batches take images`);
-        inputs.push({ mediaId: record.id, name: record.name });
-      });
-      if (inputs.length === 0) throw new AppError('VALIDATION_ERROR', "no files: send the images in the repeated multipart field 'files'");
-      if (fields.callback_url) deps.checkUrl(fields.callback_url);
-    } catch (err) {
-      for (const m of added) await deleteMedia(deps, ownerId, m.id).catch(() => undefined);
-      throw err;
-    }
-    const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, tasks: [task], callbackUrl: fields.callback_url, options: optionsOf(fields) });
-    return { job_id: job.id, poll_url: `/api/v1/jobs/${job.id}`, status_url: `/api/v1/jobs/${job.id}`, events_url: `/api/v1/jobs/${job.id}/events`, total: inputs.length, media_ids: inputs.map((i) => ('mediaId' in i ? i.mediaId : '')) };
+  /** A job request from the fields of an /analyze or batch form: URLs checked, tasks parsed (422 on a bad one). */
+  function analyzeRequest(fields: { tasks?: string; callback_url?: string; collection?: string; operation?: 'detect' | 'search' }): AnalyzeRequest {
+    if (fields.callback_url) deps.checkUrl(fields.callback_url);
+    return { tasks: parseTasks(fields.tasks), callbackUrl: fields.callback_url, options: optionsOf(fields) };
   }
 
   /** The faces task's options from a request's `collection` and `operation`. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ingestMedia, type IngestMediaDeps } from '../../app/ingest-media.js';
+import { commitUpload, discardUpload, stageUpload, type IngestMediaDeps, type StagedUpload } from '../../app/ingest-media.js';
 import { deleteMedia, getMedia, listMedia } from '../../app/media-queries.js';
 import { errorResponses, secured } from '../schemas/common.js';
 import { Media, MediaId, MediaList, MediaListQuery, MediaUploadForm, mediaView } from '../schemas/media.js';
@@ -31,18 +31,23 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteDeps> = async (app
       },
     },
     async (request, reply) => {
-      let result: Awaited<ReturnType<typeof ingestMedia>> | undefined;
-      await readForm(request, {
-        fields: Type.Object({}),
-        maxFileBytes: deps.maxUploadBytes,
-        onFile: async (part) => {
-          if (part.fieldname !== 'file' || result) {
-            throw new AppError('VALIDATION_ERROR', `unexpected file field '${part.fieldname}'; send one file in the field 'file'`);
-          }
-          result = await ingestMedia(deps, { ownerId: request.principal.ownerId, filename: part.filename, content: fileBytes(part) });
-        },
-      });
-      if (!result) throw new AppError('VALIDATION_ERROR', "no file: send the media in the multipart field 'file'");
+      let staged: StagedUpload | undefined;
+      try {
+        // The file is only staged while the form is read: a refusal of anything after it leaves nothing behind.
+        await readForm(request, {
+          fields: Type.Object({}, { additionalProperties: false }),
+          maxFileBytes: deps.maxUploadBytes,
+          fileFields: ['file'],
+          onFile: async (part) => {
+            staged = await stageUpload(deps, { filename: part.filename, content: fileBytes(part) });
+          },
+        });
+      } catch (err) {
+        if (staged) await discardUpload(deps, staged);
+        throw err;
+      }
+      if (!staged) throw new AppError('VALIDATION_ERROR', "no file: send the media in the multipart field 'file'", [{ field: 'file', problem: 'missing' }]);
+      const result = await commitUpload(deps, request.principal.ownerId, staged);
       return reply.status(result.created ? 201 : 200).send(mediaView(result.record));
     },
   );

@@ -21,7 +21,8 @@ export function errorResponses(...codes: number[]): Record<number, typeof ErrorE
 
 export const Paging = {
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  // Bounded so that no client-chosen number reaches the database beyond what its integer types hold.
+  offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
 };
 
 /** The security requirements of authenticated routes, for OpenAPI. */
