@@ -17,6 +17,11 @@ describe.each(DB_MODES)('service plumbing on %s', (mode) => {
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' }, storage: { status: 'ok' } }, degraded: [] });
     expect(ready.json().models.yolox_nano).toMatchObject({ task: 'detect', state: 'ok' });
+    // Where files live is for admins: an anonymous probe sees states only.
+    expect(JSON.stringify(ready.json())).not.toContain(t.dir);
+    expect(JSON.stringify(ready.json())).not.toMatch(/\/shared\/models|\.onnx/);
+    const admin = await t.app.inject({ url: '/health/ready', headers: { 'x-api-key': await t.keyFor('ops', 'admin') } });
+    expect(admin.json().models.yolox_nano.file).toMatch(/yolox_nano\.onnx$/);
   });
 
   it('honours a well-formed X-Request-Id and makes one otherwise', async () => {
@@ -52,7 +57,12 @@ describe.each(DB_MODES)('service plumbing on %s', (mode) => {
     const key = await t.keyFor('metrics');
     await t.app.inject({ url: '/api/v1/media', headers: { 'x-api-key': key } });
     await t.app.inject({ url: '/api/v1/media/0123456789abcdef', headers: { 'x-api-key': key } });
-    const text = (await t.app.inject({ url: '/metrics' })).body;
+    // Anyone may not scrape; an admin key may.
+    const anonymous = await t.app.inject({ url: '/metrics' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json().error.code).toBe('UNAUTHORIZED');
+    expect((await t.app.inject({ url: '/metrics', headers: { 'x-api-key': key } })).statusCode).toBe(401);
+    const text = (await t.app.inject({ url: '/metrics', headers: { 'x-api-key': await t.keyFor('ops', 'admin') } })).body;
     expect(text).toMatch(/argus_http_requests_total\{method="GET",route="\/api\/v1\/media",status_code="200"\} [1-9]/);
     expect(text).toMatch(/argus_http_requests_total\{method="GET",route="\/api\/v1\/media\/:id",status_code="404"\} 1/);
     expect(text).toContain('argus_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/media",status_code="200"}');
@@ -91,7 +101,10 @@ describe('failures', () => {
     const app = await buildApp({ ...t.deps, readiness: [...t.deps.readiness.filter((c) => c.name !== 'storage'), { name: 'storage', check: () => Promise.reject(new Error('EROFS: read-only file system')) }] });
     const res = await app.inject({ url: '/health/ready' });
     expect(res.statusCode).toBe(503);
-    expect(res.json().checks.storage).toEqual({ status: 'fail', error: 'EROFS: read-only file system' });
+    // The reason is for admins; a load balancer sees the state.
+    expect(res.json().checks.storage).toEqual({ status: 'fail' });
+    const admin = await app.inject({ url: '/health/ready', headers: { 'x-api-key': await t.keyFor('ops', 'admin') } });
+    expect(admin.json().checks.storage).toEqual({ status: 'fail', error: 'EROFS: read-only file system' });
     await app.close();
   });
 

@@ -216,6 +216,12 @@ export interface ModelCatalog {
 export interface InputTensor {
   readonly data: Float32Array;
   readonly dims: readonly number[];
+  /**
+   * Hand back each output's last axis reduced to its best class, `[..., C]` -> `[..., 2]` (index, score), for
+   * callers that want only that (a CTC recognizer's 6,625 scores per step): less to copy between threads. An
+   * engine may ignore it; the caller tells by the last dimension.
+   */
+  readonly argmax?: boolean;
 }
 
 /** What one inference call gives back. */
@@ -386,8 +392,15 @@ export interface WebhookRepository {
   insertDelivery(delivery: DeliveryRecord): Promise<void>;
   /** Pending deliveries due by `at`; each is leased until `leaseUntil` so no other loop takes it meanwhile. */
   claimDue(at: Date, leaseUntil: Date, limit: number): Promise<DeliveryRecord[]>;
-  /** Records an attempt and the delivery's new state. */
-  recordAttempt(id: string, attempt: DeliveryAttempt, next: { status: DeliveryRecord['status']; nextAttemptAt: Date | null; deliveredAt: Date | null }): Promise<void>;
+  /**
+   * Records an attempt about to be made — as interrupted, until `finishAttempt` says how it went — counts it, and
+   * moves the delivery's next try to `retryAt`: if the process dies while sending, that is when it is tried again.
+   */
+  startAttempt(id: string, attempt: DeliveryAttempt, retryAt: Date): Promise<void>;
+  /** Records how an attempt went and the delivery's new state. */
+  finishAttempt(id: string, attempt: DeliveryAttempt, next: { status: DeliveryRecord['status']; nextAttemptAt: Date | null; deliveredAt: Date | null }): Promise<void>;
+  /** Gives up a delivery without another attempt (its last attempt was interrupted). */
+  giveUp(id: string): Promise<void>;
   /** Deliveries with their attempts, of one job or one webhook. */
   deliveries(ownerId: string, by: { jobId: string } | { webhookId: string }): Promise<(DeliveryRecord & { attemptLog: DeliveryAttempt[] })[]>;
 }

@@ -86,19 +86,39 @@ export interface DeliverDeps extends WebhookDeps {
   readonly sender: WebhookSender;
   /** Wait before each retry, in ms; its length + 1 is the number of attempts. */
   readonly retrySchedule: readonly number[];
+  /** The longest one send may take (the sender's own time limit). */
+  readonly sendTimeoutMs: number;
 }
+
+/** What an attempt says until it has finished: if the process dies while sending, it stays so. */
+export const INTERRUPTED_ATTEMPT = 'interrupted: the process stopped while this attempt was being sent';
+/** Slack on top of the send timeout before a claimed delivery may be taken by another loop. */
+const LEASE_SLACK_MS = 30_000;
 
 /** Sends the deliveries that are due; returns how many were tried. */
 export async function deliverDue(deps: DeliverDeps, limit = 20): Promise<number> {
   const now = deps.clock.now();
-  // A lease longer than any send: a loop that dies mid-send leaves the delivery to be retried after it.
-  const due = await deps.webhooks.claimDue(now, new Date(now.getTime() + 5 * 60_000), limit);
+  // A lease just longer than one send: each attempt then moves its own retry time (see deliverOne).
+  const due = await deps.webhooks.claimDue(now, new Date(now.getTime() + deps.sendTimeoutMs + LEASE_SLACK_MS), limit);
   await Promise.all(due.map((d) => deliverOne(deps, d)));
   return due.length;
 }
 
+/**
+ * One attempt. It is recorded (as interrupted) and the delivery's retry time moved to when the schedule would
+ * retry a failed attempt (plus the send timeout, since another process may still be sending) before anything is
+ * sent: a crash mid-send leaves the attempt on record and the delivery retried on schedule, not after a long lease.
+ */
 async function deliverOne(deps: DeliverDeps, d: DeliveryRecord): Promise<void> {
   const at = deps.clock.now();
+  const attemptNo = d.attempts + 1;
+  if (attemptNo > deps.retrySchedule.length + 1) {
+    // Its last attempt was interrupted: no tries are left.
+    await deps.webhooks.giveUp(d.id);
+    return;
+  }
+  const wait = deps.retrySchedule[d.attempts];
+  await deps.webhooks.startAttempt(d.id, { attempt: attemptNo, at, statusCode: null, error: INTERRUPTED_ATTEMPT, durationMs: 0 }, new Date(at.getTime() + deps.sendTimeoutMs + (wait ?? LEASE_SLACK_MS)));
   let statusCode: number | null = null;
   let error: string | null = null;
   let ms = 0;
@@ -113,13 +133,12 @@ async function deliverOne(deps: DeliverDeps, d: DeliveryRecord): Promise<void> {
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   }
-  const attempt: DeliveryAttempt = { attempt: d.attempts + 1, at, statusCode, error, durationMs: Math.round(ms) };
+  const attempt: DeliveryAttempt = { attempt: attemptNo, at, statusCode, error, durationMs: Math.round(ms) };
   const gone = error === 'the webhook was deleted';
-  const wait = deps.retrySchedule[d.attempts];
   const next = !error
     ? { status: 'delivered' as const, nextAttemptAt: null, deliveredAt: deps.clock.now() }
     : wait === undefined || gone
       ? { status: 'failed' as const, nextAttemptAt: null, deliveredAt: null }
       : { status: 'pending' as const, nextAttemptAt: new Date(at.getTime() + wait), deliveredAt: null };
-  await deps.webhooks.recordAttempt(d.id, attempt, next);
+  await deps.webhooks.finishAttempt(d.id, attempt, next);
 }

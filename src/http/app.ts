@@ -5,12 +5,11 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
-import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type {
@@ -38,9 +37,13 @@ import type { CharacterDictionaries } from '../app/ocr-pipeline.js';
 import type { TensorPool } from '../app/tensor-pool.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 import type { ImageLimits } from '../app/load-image.js';
-import { authenticate, type Authenticator } from './plugins/auth.js';
+import { authenticate, principalOf, type Authenticator } from './plugins/auth.js';
+import { clientErrorHandler } from './plugins/client-errors.js';
 import { errorEnvelope } from './plugins/errors.js';
+import { requestSerializer } from './plugins/log-redaction.js';
 import { httpMetrics } from './plugins/metrics.js';
+import { rateLimits } from './plugins/rate-limits.js';
+import { minUploadRate } from './plugins/slow-clients.js';
 import { genReqId, requestIdHeader } from './plugins/request-id.js';
 import { aiSettingsRoutes } from './routes/ai-settings.js';
 import { blurRoutes } from './routes/blur.js';
@@ -95,8 +98,13 @@ export interface AppDeps {
     readonly jobMaxAttempts: number;
     /** Deployment-wide defaults of every user's AI settings. */
     readonly aiDefaults: AiSettings;
+    /** Origins allowed from browsers; empty: same origin only. */
     readonly corsOrigins: string[] | '*';
     readonly rateLimitPerMinute: number;
+    readonly authFailuresPerMinute: number;
+    /** A bearer token that may read /metrics besides admin credentials. */
+    readonly metricsToken?: string | undefined;
+    readonly timeouts: { requestMs: number; headersMs: number; idleMs: number; minUploadBytesPerSecond: number; minUploadWindowMs: number };
     readonly trustProxy: boolean;
   };
 }
@@ -105,7 +113,8 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const s = deps.settings;
   const app = Fastify({
-    loggerInstance: deps.logger,
+    // Request log lines go through a serializer that masks credentials sent in the query string.
+    loggerInstance: deps.logger.child({}, { serializers: { req: requestSerializer } }),
     genReqId,
     requestIdHeader: false,
     // Health probes and scrapes would drown the log; everything else logs its request and completion.
@@ -113,15 +122,38 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: s.trustProxy,
     // Connections still open at shutdown are closed once idle; in-flight requests finish first.
     forceCloseConnections: 'idle',
+    // Bounds on slow clients: the whole request (headers and body), its headers, and a silent connection. Node swaps
+    // headersTimeout and requestTimeout when the first is larger, so it never is; it checks them every 5 s.
+    requestTimeout: s.timeouts.requestMs,
+    connectionTimeout: s.timeouts.idleMs,
+    http: { headersTimeout: s.timeouts.headersMs, connectionsCheckingInterval: 5000 },
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
   requestIdHeader(app);
   errorEnvelope(app);
-  httpMetrics(app, deps.metrics ?? new Registry());
+  minUploadRate(app, { minBytesPerSecond: s.timeouts.minUploadBytesPerSecond, windowMs: s.timeouts.minUploadWindowMs });
+  // Operator views (metrics, readiness details) answer admins (or the metrics token) only when auth is on.
+  const isAdmin = async (request: FastifyRequest): Promise<boolean> => {
+    if (!deps.auth) return true;
+    try {
+      return (await principalOf(request, deps.auth)).role === 'admin';
+    } catch {
+      return false;
+    }
+  };
+  httpMetrics(app, deps.metrics ?? new Registry(), async (request) => {
+    const bearer = request.headers.authorization?.replace(/^bearer\s+/i, '');
+    if (s.metricsToken && bearer === s.metricsToken) return true;
+    return isAdmin(request);
+  });
 
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
-  await app.register(cors, { origin: s.corsOrigins === '*' ? '*' : s.corsOrigins, exposedHeaders: ['x-request-id', 'content-range', 'accept-ranges'] });
+  // Without configured origins no CORS headers are sent: browsers then allow same-origin calls only.
+  if (s.corsOrigins === '*' || s.corsOrigins.length > 0) {
+    await app.register(cors, { origin: s.corsOrigins, strictPreflight: false, exposedHeaders: ['x-request-id', 'content-range', 'accept-ranges', 'retry-after'] });
+  }
   await app.register(multipart, { limits: { fileSize: s.maxUploadBytes, files: 100, fields: 50, fieldSize: 1024 * 1024 } });
   await app.register(fastifyStatic, { root: process.cwd(), serve: false });
 
@@ -140,19 +172,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { checks: deps.readiness, models: () => deps.models.list() });
+  await app.register(healthRoutes, { checks: deps.readiness, models: () => deps.models.list(), details: isAdmin });
 
   await app.register(
     async (api) => {
-      authenticate(api, deps.auth);
-      if (s.rateLimitPerMinute > 0) {
-        await api.register(rateLimit, {
-          max: s.rateLimitPerMinute,
-          timeWindow: '1 minute',
-          hook: 'preHandler',
-          keyGenerator: (request) => request.principal?.keyId ?? request.principal?.ownerId ?? request.ip,
-        });
-      }
+      const failures = await rateLimits(api, { perMinute: s.rateLimitPerMinute, authFailuresPerMinute: s.authFailuresPerMinute });
+      authenticate(api, deps.auth, failures);
       await api.register(mediaRoutes, {
         media: deps.media,
         blobs: deps.blobs,

@@ -26,32 +26,54 @@ export async function lockDataDir(dataDir: string, what: string): Promise<() => 
       await release();
     };
   };
-  try {
-    return await take();
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ELOCKED') throw err;
-    if (await holderIsGone(ownerFile)) {
-      await rm(lockPath, { recursive: true, force: true });
-      return take();
+  // The holder is judged again until the deadline: right after a crash the lock may not yet name its holder (it is
+  // written just after the lock is taken), or the dead holder may not yet be reaped by its parent (a zombie).
+  const deadline = Date.now() + WAIT_FOR_HOLDER_MS;
+  for (;;) {
+    try {
+      return await take();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ELOCKED') throw err;
     }
-    throw new DataDirLockedError(
-      `${what}: the embedded database in ${dataDir} is in use by a running Argus server. ` +
-        'Use the server\'s API instead (e.g. POST /api/v1/keys with an admin key), or stop the server first.',
-    );
+    const holder = await lockHolder(ownerFile);
+    if (holder === 'gone') {
+      await rm(lockPath, { recursive: true, force: true });
+      continue;
+    }
+    if (holder === 'running' || Date.now() > deadline) {
+      throw new DataDirLockedError(
+        `${what}: the embedded database in ${dataDir} is in use by a running Argus server. ` +
+          'Use the server\'s API instead (e.g. POST /api/v1/keys with an admin key), or stop the server first.',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-/** True when the lock's recorded holder is a process of this host that no longer exists. */
-async function holderIsGone(ownerFile: string): Promise<boolean> {
+/** How long a lock whose holder cannot be judged yet is waited for. */
+const WAIT_FOR_HOLDER_MS = 5000;
+
+/**
+ * Whether the lock's recorded holder still runs: `gone` when it is a process of this host that no longer exists
+ * or has exited and not been reaped, `unknown` when no holder is recorded (yet), else `running`.
+ */
+async function lockHolder(ownerFile: string): Promise<'running' | 'gone' | 'unknown'> {
   const owner = await readFile(ownerFile, 'utf8').catch(() => null);
-  if (!owner) return false;
+  if (!owner) return 'unknown';
   const [host, pidText] = owner.trim().split(' ');
   const pid = Number(pidText);
-  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return 'running';
   try {
     process.kill(pid, 0);
-    return false;
   } catch (err) {
-    return (err as { code?: string }).code === 'ESRCH';
+    return (err as { code?: string }).code === 'ESRCH' ? 'gone' : 'running';
   }
+  return (await isZombie(pid)) ? 'gone' : 'running';
+}
+
+/** True when the process has exited but its parent has not collected it yet (state Z in /proc; Linux only). */
+async function isZombie(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  // The state follows the command name, which is in parentheses and may itself contain spaces or parentheses.
+  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
 }

@@ -13,7 +13,8 @@ import { BUILTIN_MANIFESTS, DEFAULT_MODELS } from '../adapters/models/builtin-ma
 import { FileModelRegistry } from '../adapters/models/model-registry.js';
 import { defaultAiSettings } from '../domain/ai-settings.js';
 import { isUsable } from '../domain/model-manifest.js';
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
+import { sweepStorage, type SweepReport } from '../app/sweep-storage.js';
 import { SqlJobRepository } from '../adapters/db/job-repository.js';
 import { EmbeddedJobRunner } from '../adapters/queue/embedded-runner.js';
 import { MemoryEventBus } from '../adapters/queue/memory-event-bus.js';
@@ -52,6 +53,8 @@ export interface Services {
   readonly delivery: DeliveryLoop;
   /** Loads each default model that is present and runs it once; a missing one is logged, not fatal. */
   warmUp(): Promise<void>;
+  /** Removes abandoned partial uploads and files no record points at (at startup); counts them in the metrics. */
+  sweep(): Promise<SweepReport>;
   /** Stops the inference thread and closes the database. */
   close(): Promise<void>;
 }
@@ -99,7 +102,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const checkUrl = (url: string): void => checkUrlHost(checkUrlSyntax(url), config.allowPrivateUrls);
   const sender = new SafeFetcher({ allowPrivate: config.allowPrivateUrls, timeoutMs: config.webhookTimeoutMs, maxBytes: 64 * 1024 });
   const fetcher = new SafeFetcher({ allowPrivate: config.allowPrivateUrls, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxUploadBytes });
-  const delivery = new DeliveryLoop({ webhooks, clock, checkUrl, sender, retrySchedule: config.webhookRetrySchedule }, logger, 5000);
+  const delivery = new DeliveryLoop({ webhooks, clock, checkUrl, sender, retrySchedule: config.webhookRetrySchedule, sendTimeoutMs: config.webhookTimeoutMs }, logger, 5000);
   const onJobFinished = async (job: JobRecord): Promise<void> => {
     if ((await enqueueJobDeliveries({ webhooks, clock, checkUrl }, job)) > 0) delivery.notify();
   };
@@ -159,6 +162,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       aiDefaults: defaultAiSettings({ blur_threshold: config.blurThreshold }),
       corsOrigins: config.corsOrigins,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      authFailuresPerMinute: config.authFailuresPerMinute,
+      metricsToken: config.metricsToken,
+      timeouts: config.timeouts,
       trustProxy: config.trustProxy,
     },
   };
@@ -173,6 +179,18 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       }
     }
   };
+  const swept = new Counter({ name: 'argus_storage_swept_files_total', help: 'Abandoned files removed from the media volume at startup', labelNames: ['kind'], registers: [metrics] });
+  const sweptBytes = new Counter({ name: 'argus_storage_swept_bytes_total', help: 'Bytes of abandoned files removed from the media volume at startup', registers: [metrics] });
+  const sweep = async (): Promise<SweepReport> => {
+    // Embedded, this process is the volume's only writer: every partial file is abandoned. Shared, another process
+    // may be writing one, so only partial files untouched for a while are.
+    const report = await sweepStorage({ blobs, media, locks }, { partialMaxAgeMs: config.databaseUrl ? config.partialMaxAgeS * 1000 : 0, now: clock.now() });
+    swept.inc({ kind: 'partial' }, report.partialFiles);
+    swept.inc({ kind: 'orphan' }, report.orphanFiles);
+    sweptBytes.inc(report.bytes);
+    if (report.partialFiles || report.orphanFiles) logger.warn(report, 'removed abandoned files from the media volume');
+    return report;
+  };
   const close = async (): Promise<void> => {
     await runner.stop();
     await delivery.stop();
@@ -180,5 +198,5 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     await engine.close();
     await database.close();
   };
-  return { database, models, deps, runner, delivery, warmUp, close };
+  return { database, models, deps, runner, delivery, warmUp, sweep, close };
 }

@@ -21,6 +21,7 @@ export async function startApi(config: Config): Promise<FastifyInstance> {
   const unlock = config.databaseUrl ? null : await lockDataDir(config.dataDir, 'cannot start');
   const services = await createServices(config, logger);
   const { deps } = services;
+  await services.sweep();
   if (config.warmup) await services.warmUp();
   // Jobs queued before a restart (or left running by a process that died) resume now.
   await services.runner.start();

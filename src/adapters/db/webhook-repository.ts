@@ -56,14 +56,25 @@ export class SqlWebhookRepository implements WebhookRepository {
     return rows.map(toDelivery);
   }
 
-  async recordAttempt(id: string, attempt: DeliveryAttempt, next: { status: DeliveryRecord['status']; nextAttemptAt: Date | null; deliveredAt: Date | null }): Promise<void> {
+  async startAttempt(id: string, attempt: DeliveryAttempt, retryAt: Date): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.insert(deliveryAttempts).values({ deliveryId: id, ...attempt });
-      await tx
-        .update(deliveries)
-        .set({ status: next.status, nextAttemptAt: next.nextAttemptAt, deliveredAt: next.deliveredAt, attempts: sql`${deliveries.attempts} + 1` })
-        .where(eq(deliveries.id, id));
+      await tx.update(deliveries).set({ nextAttemptAt: retryAt, attempts: sql`${deliveries.attempts} + 1` }).where(eq(deliveries.id, id));
     });
+  }
+
+  async finishAttempt(id: string, attempt: DeliveryAttempt, next: { status: DeliveryRecord['status']; nextAttemptAt: Date | null; deliveredAt: Date | null }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx
+        .update(deliveryAttempts)
+        .set({ at: attempt.at, statusCode: attempt.statusCode, error: attempt.error, durationMs: attempt.durationMs })
+        .where(and(eq(deliveryAttempts.deliveryId, id), eq(deliveryAttempts.attempt, attempt.attempt)));
+      await tx.update(deliveries).set({ status: next.status, nextAttemptAt: next.nextAttemptAt, deliveredAt: next.deliveredAt }).where(eq(deliveries.id, id));
+    });
+  }
+
+  async giveUp(id: string): Promise<void> {
+    await this.db.update(deliveries).set({ status: 'failed', nextAttemptAt: null }).where(eq(deliveries.id, id));
   }
 
   async deliveries(ownerId: string, by: { jobId: string } | { webhookId: string }): Promise<(DeliveryRecord & { attemptLog: DeliveryAttempt[] })[]> {

@@ -1,10 +1,11 @@
 /**
  * Identity. Every API request acts as a principal: from `X-API-Key`, from `Authorization: Bearer <JWT>`, or —
- * with auth turned off for local development — as one default owner. Missing or bad credentials → 401.
+ * with auth turned off for local development — as one default owner. Missing or bad credentials → 401, and a client
+ * address that keeps failing is slowed down with 429 before its credentials are even looked at (guessing keys costs).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../app/ports.js';
-import { AppError } from '../../domain/errors.js';
+import { AppError, isAppError } from '../../domain/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,18 +19,41 @@ export interface Authenticator {
   bearer: ((token: string) => Promise<Principal>) | null;
 }
 
+/** Counts failed authentications per client address (a rate limiter in "count only failures" use). */
+export interface FailureLimiter {
+  /** Seconds to wait before trying again, or 0 when the address may try now. */
+  blockedFor(request: FastifyRequest): Promise<number>;
+  /** Counts one failure of the address. */
+  record(request: FastifyRequest): Promise<void>;
+}
+
 /** The principal of every request when auth is off. */
 export const ANONYMOUS: Principal = { ownerId: 'default', subject: 'default', role: 'admin', via: 'anonymous' };
 
 /** Adds the `onRequest` hook that sets `request.principal` in the current scope. */
-export function authenticate(app: FastifyInstance, auth: Authenticator | null): void {
+export function authenticate(app: FastifyInstance, auth: Authenticator | null, failures: FailureLimiter | null = null): void {
   app.decorateRequest('principal', null as unknown as Principal);
-  app.addHook('onRequest', async (request) => {
-    request.principal = auth ? await principalOf(request, auth) : ANONYMOUS;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!auth) {
+      request.principal = ANONYMOUS;
+      return;
+    }
+    const wait = failures ? await failures.blockedFor(request) : 0;
+    if (wait > 0) {
+      void reply.header('retry-after', String(wait));
+      throw new AppError('RATE_LIMITED', `too many requests with bad or missing credentials from this address; retry in ${wait} s`);
+    }
+    try {
+      request.principal = await principalOf(request, auth);
+    } catch (err) {
+      if (failures && isAppError(err) && err.code === 'UNAUTHORIZED') await failures.record(request);
+      throw err;
+    }
   });
 }
 
-async function principalOf(request: FastifyRequest, auth: Authenticator): Promise<Principal> {
+/** The principal a request's credentials name, or UNAUTHORIZED. */
+export async function principalOf(request: FastifyRequest, auth: Authenticator): Promise<Principal> {
   const key = request.headers['x-api-key'];
   if (typeof key === 'string' && key.length > 0) return auth.apiKey(key);
   const authorization = request.headers.authorization;

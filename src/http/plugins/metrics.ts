@@ -2,11 +2,15 @@
  * Prometheus metrics: HTTP request counts and latency histograms by route and status, plus the process's
  * default metrics, on `GET /metrics`. Each app has its own registry so several can live in one process.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/errors.js';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Registers the metrics hooks and route; returns the registry so other parts can add their own metrics. */
-export function httpMetrics(app: FastifyInstance, registry: Registry): void {
+/**
+ * Registers the metrics hooks and the `/metrics` route. `allowed` decides who may scrape (metrics name routes,
+ * models and volumes: not for anyone on the network).
+ */
+export function httpMetrics(app: FastifyInstance, registry: Registry, allowed: (request: FastifyRequest) => Promise<boolean> = async () => true): void {
   // Several apps may share one registry (tests build more than one over the same services): register once.
   if (!registry.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status_code'] as const;
@@ -30,7 +34,8 @@ export function httpMetrics(app: FastifyInstance, registry: Registry): void {
     duration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (!(await allowed(request))) throw new AppError('UNAUTHORIZED', 'metrics need admin credentials or the bearer token in ARGUS_METRICS_TOKEN');
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { isUsable, type ModelStatus } from '../../domain/model-manifest.js';
 
@@ -9,7 +10,12 @@ export interface ReadinessCheck {
 }
 
 const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]), error: Type.Optional(Type.String()) });
-const ModelState = Type.Object({ task: Type.String(), state: Type.String(), file: Type.String(), detail: Type.Optional(Type.String()) });
+const ModelState = Type.Object({
+  task: Type.String(),
+  state: Type.String(),
+  file: Type.Optional(Type.String({ description: 'Where the file is looked for (admins only)' })),
+  detail: Type.Optional(Type.String({ description: 'Why it cannot be used (admins only)' })),
+});
 const Ready = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]),
   checks: Type.Record(Type.String(), Check),
@@ -18,10 +24,16 @@ const Ready = Type.Object({
 });
 
 /** `GET /health/live` (the process answers) and `GET /health/ready` (its dependencies answer). */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: readonly ReadinessCheck[]; models?: () => ModelStatus[] }> = async (app, { checks, models }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{
+  checks: readonly ReadinessCheck[];
+  models?: () => ModelStatus[];
+  /** Whether the caller may see failure messages and file paths (admins); others see states only. */
+  details?: (request: FastifyRequest) => Promise<boolean>;
+}> = async (app, { checks, models, details }) => {
   app.get('/health/live', { schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get('/health/ready', { schema: { tags: ['health'], summary: 'Readiness: database, storage; model states', response: { 200: Ready, 503: Ready } } }, async (request, reply) => {
+    const full = details ? await details(request) : true;
     const report: Record<string, { status: 'ok' | 'fail'; error?: string }> = {};
     await Promise.all(
       checks.map(async (c) => {
@@ -30,7 +42,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: readonly Readines
           report[c.name] = { status: 'ok' };
         } catch (err) {
           request.log.warn({ err, check: c.name }, 'readiness check failed');
-          report[c.name] = { status: 'fail', error: err instanceof Error ? err.message : String(err) };
+          report[c.name] = full ? { status: 'fail', error: err instanceof Error ? err.message : String(err) } : { status: 'fail' };
         }
       }),
     );
@@ -39,7 +51,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: readonly Readines
     if (models) {
       const list = models();
       body.models = Object.fromEntries(
-        list.map((m) => [m.manifest.id, { task: m.manifest.task, state: m.state, file: m.path ?? m.source, ...(m.detail ? { detail: m.detail } : {}) }]),
+        list.map((m) => [m.manifest.id, { task: m.manifest.task, state: m.state, ...(full ? { file: m.path ?? m.source, ...(m.detail ? { detail: m.detail } : {}) } : {}) }]),
       );
       body.degraded = list.filter((m) => !isUsable(m.state)).map((m) => m.manifest.id);
     }
