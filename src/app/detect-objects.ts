@@ -16,7 +16,7 @@ import { checkImage, type ImageLimits } from './load-image.js';
 import type { ContentSniffer, ImageDecoder, InferenceEngine, ModelCatalog, PixelRegion, UsableModel } from './ports.js';
 import type { TensorPool } from './tensor-pool.js';
 
-/** Class-aware NMS IoU within one pass (YOLOX's own value). */
+/** Class-aware NMS IoU within one pass for a model whose manifest names none (YOLOX's own value). */
 const NMS_IOU = 0.45;
 /** Confidence threshold for a model whose manifest names none (YOLOX-nano's calibrated value). */
 export const DEFAULT_DETECTION_THRESHOLD = 0.3;
@@ -123,6 +123,7 @@ async function detectIn(
   const spec = model.manifest.input;
   const threshold = detectionThreshold(opts.threshold, model.manifest.threshold);
   const maxDetections = opts.maxDetections ?? DEFAULT_MAX_DETECTIONS;
+  const nmsIou = model.manifest.nmsIou ?? NMS_IOU;
   const align = spec.resize === 'stretch' ? 'stretch' : spec.resize === 'letterbox-centre' ? 'centre' : 'top-left';
 
   const passes: Pass[] = [{ region: null, lb: planLetterbox(width, height, spec.width, spec.height, align) }];
@@ -172,13 +173,13 @@ async function detectIn(
       const raw = decode(result.outputs, { width: spec.width, height: spec.height, numClasses: labels.length }, threshold, i);
       const kept = wanted ? raw.filter((c) => wanted.has(c.classId)) : raw;
       // A single pass can stop at the cap; tiles cannot, since merging removes boxes from each pass's best.
-      perPass.push(passDetections(kept, pass, width, height, { iouThreshold: NMS_IOU, maxDetections: tiled ? undefined : maxDetections }));
+      perPass.push(passDetections(kept, pass, width, height, { iouThreshold: nmsIou, maxDetections: tiled ? undefined : maxDetections }));
     });
     postprocessMs += performance.now() - t0;
   }
 
   const t0 = performance.now();
-  const merged = perPass.length > 1 ? mergeTileDetections(perPass.flat(), { iouThreshold: NMS_IOU, minOverlapThreshold: 0.6 }) : (perPass[0] ?? []);
+  const merged = perPass.length > 1 ? mergeTileDetections(perPass.flat(), { iouThreshold: nmsIou, minOverlapThreshold: 0.6 }) : (perPass[0] ?? []);
   const detections = merged
     .filter((c) => c.box.x2 - c.box.x1 >= 1 && c.box.y2 - c.box.y1 >= 1)
     .sort((a, b) => b.score - a.score)

@@ -47,6 +47,8 @@ export const ModelManifestSchema = Type.Object(
     decoder: Type.String({ minLength: 1 }),
     /** A detector's calibrated default confidence threshold, used when neither request nor settings set one. */
     threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /** A detector's own class-aware NMS IoU threshold (default 0.45, YOLOX's). */
+    nmsIou: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     /** Class names by class id, for detectors. */
     labels: Type.Optional(Type.Array(Type.String())),
     /** Embedding size, for embedders. */
