@@ -100,7 +100,7 @@ describe('bib recognition on generated photos', () => {
     expect(pngRes.statusCode, pngRes.body).toBe(200);
 
     const cases: [Record<string, string | Buffer>, number, string][] = [
-      [{ file: Buffer.from('%PDF-1.4 not an image at all') }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [{ file: Buffer.from('%PDF-1.4 not an image at all') }, 400, 'UNSUPPORTED_MEDIA_TYPE'],
       [{ file: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]) }, 400, 'INVALID_IMAGE'],
       [{}, 422, 'VALIDATION_ERROR'],
       [{ file: await sharp({ create: { width: 16, height: 16, channels: 3, background: '#fff' } }).jpeg().toBuffer() }, 400, 'IMAGE_TOO_SMALL'],

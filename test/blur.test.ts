@@ -75,11 +75,11 @@ describe.each(DB_MODES)('POST /api/v1/blur/detect on %s', (mode) => {
   });
 
   describe('validation (seed 004 Phase 2)', () => {
-    it('a non-image → 415', async () => {
+    it('a non-image → 400 UNSUPPORTED_MEDIA_TYPE (seed 004)', async () => {
       const res = await blur(Buffer.from('%PDF-1.7\n' + 'x'.repeat(4000)), 'doc.pdf');
-      expect(res.statusCode).toBe(415);
+      expect(res.statusCode).toBe(400);
       expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-      expect((await blur(Buffer.from('hello world'), 'a.txt')).statusCode).toBe(415);
+      expect((await blur(Buffer.from('hello world'), 'a.txt')).statusCode).toBe(400);
     });
 
     it('a corrupt image → 400', async () => {

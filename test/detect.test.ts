@@ -132,7 +132,7 @@ describe.each(DB_MODES)('POST /api/v1/detect on %s', (mode) => {
   it('refuses bad requests with the envelope and 4xx', async () => {
     const dog = await readFile(testdata('images/dog.jpg'));
     const cases: [Promise<{ statusCode: number; json: () => { error: { code: string; message: string } } }>, number, string][] = [
-      [detect(Buffer.from('%PDF-1.4 not an image')), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [detect(Buffer.from('%PDF-1.4 not an image')), 400, 'UNSUPPORTED_MEDIA_TYPE'],
       [detect(dog.subarray(0, 2000)), 400, 'INVALID_IMAGE'],
       [detect(await sharp({ create: { width: 20, height: 20, channels: 3, background: 'red' } }).png().toBuffer(), {}, 'a.png'), 400, 'IMAGE_TOO_SMALL'],
       [detect(dog, { classes: 'unicorn' }), 422, 'VALIDATION_ERROR'],

@@ -135,7 +135,7 @@ describe.each(DB_MODES)('jobs on %s', (mode) => {
     bad.append('files', new Blob([Buffer.from('%PDF-1.4 nope')]), 'doc.pdf');
     const br = new Response(bad);
     const refused = await t.app.inject({ method: 'POST', url: '/api/v1/detect/batch', payload: Buffer.from(await br.arrayBuffer()), headers: { 'content-type': br.headers.get('content-type')!, ...headers() } });
-    expect(refused.statusCode).toBe(415);
+    expect(refused.statusCode).toBe(400);
     expect((await t.app.inject({ url: '/api/v1/media', headers: headers() })).json<{ total: number }>().total).toBe(before);
   });
 

@@ -118,20 +118,20 @@ describe.each(DB_MODES)('media on %s', (mode) => {
       return { files: await storedFiles(), total: (await t.app.inject({ url: '/api/v1/media', headers: { 'x-api-key': alice } })).json().total as number };
     }
 
-    it('a text file → 415', async () => {
+    it('a text file → 400', async () => {
       const before = await snapshot();
-      await expectNothingChanged(await upload(alice, Buffer.from('just some text\n'.repeat(100)), 'notes.txt'), 415, 'UNSUPPORTED_MEDIA_TYPE', before);
+      await expectNothingChanged(await upload(alice, Buffer.from('just some text\n'.repeat(100)), 'notes.txt'), 400, 'UNSUPPORTED_MEDIA_TYPE', before);
     });
 
-    it('a PDF → 415', async () => {
+    it('a PDF → 400', async () => {
       const before = await snapshot();
-      await expectNothingChanged(await upload(alice, Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(5000, 32)]), 'doc.pdf'), 415, 'UNSUPPORTED_MEDIA_TYPE', before);
+      await expectNothingChanged(await upload(alice, Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(5000, 32)]), 'doc.pdf'), 400, 'UNSUPPORTED_MEDIA_TYPE', before);
     });
 
-    it('image content under a video name → 415', async () => {
+    it('image content under a video name → 400', async () => {
       const before = await snapshot();
       const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00ff00' } }).png().toBuffer();
-      await expectNothingChanged(await upload(alice, png, 'movie.mp4'), 415, 'UNSUPPORTED_MEDIA_TYPE', before);
+      await expectNothingChanged(await upload(alice, png, 'movie.mp4'), 400, 'UNSUPPORTED_MEDIA_TYPE', before);
     });
 
     it('a file over ARGUS_MAX_UPLOAD_BYTES → 413 while streaming', async () => {

@@ -8,7 +8,8 @@ export const ErrorCodes = {
   INVALID_IMAGE: 400,
   IMAGE_TOO_SMALL: 400,
   IMAGE_TOO_LARGE: 400,
-  UNSUPPORTED_MEDIA_TYPE: 415,
+  // The uploaded file's type is not accepted (seed 004 answers 400); a request body of the wrong type is a 415.
+  UNSUPPORTED_MEDIA_TYPE: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -31,13 +32,17 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly statusCode: number;
   readonly details: unknown;
+  /** Seconds a client should wait before trying again (sent as Retry-After). */
+  retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: unknown) {
+  /** `status` overrides the code's usual HTTP status (a request body of the wrong type: 415). */
+  constructor(code: ErrorCode, message: string, details?: unknown, status?: number) {
     super(message);
     this.name = 'AppError';
     this.code = code;
-    this.statusCode = ErrorCodes[code];
+    this.statusCode = status ?? ErrorCodes[code];
     this.details = details;
+    this.retryAfterS = undefined;
   }
 }
 

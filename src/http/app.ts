@@ -44,6 +44,8 @@ import { requestSerializer } from './plugins/log-redaction.js';
 import { httpMetrics } from './plugins/metrics.js';
 import { rateLimits } from './plugins/rate-limits.js';
 import { minUploadRate } from './plugins/slow-clients.js';
+import { imageBudget } from './plugins/image-budget.js';
+import type { ImageBudget } from '../app/image-budget.js';
 import { genReqId, requestIdHeader } from './plugins/request-id.js';
 import { aiSettingsRoutes } from './routes/ai-settings.js';
 import { blurRoutes } from './routes/blur.js';
@@ -69,6 +71,8 @@ export interface AppDeps {
   readonly models: ModelCatalog;
   readonly engine: InferenceEngine;
   readonly tensors: TensorPool;
+  /** Decoded pixels that image requests may hold at once. */
+  readonly imageBudget: ImageBudget;
   readonly aiSettings: AiSettingsRepository;
   readonly analyses: AnalysisRepository;
   readonly jobs: JobRepository;
@@ -178,6 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       const failures = await rateLimits(api, { perMinute: s.rateLimitPerMinute, authFailuresPerMinute: s.authFailuresPerMinute });
       authenticate(api, deps.auth, failures);
+      imageBudget(api, deps.imageBudget, deps.decoder);
       await api.register(mediaRoutes, {
         media: deps.media,
         blobs: deps.blobs,

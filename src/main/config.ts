@@ -19,6 +19,8 @@ export const ConfigSchema = Type.Object({
   ARGUS_MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 2 * 1024 ** 3 }),
   ARGUS_MAX_IMAGE_BYTES: Type.Integer({ minimum: 1, default: 64 * 1024 ** 2 }),
   ARGUS_MAX_PIXELS: Type.Integer({ minimum: 1024, default: 100_000_000 }),
+  ARGUS_IMAGE_BUDGET_MP: Type.Number({ exclusiveMinimum: 0, default: 160 }),
+  ARGUS_IMAGE_WAIT_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   ARGUS_AUTH: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   ARGUS_JWT_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   ARGUS_JWT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -74,6 +76,8 @@ export interface Config {
   readonly maxUploadBytes: number;
   readonly maxImageBytes: number;
   readonly maxPixels: number;
+  /** Decoded pixels image requests may hold at once, and how long one may wait for room (then 503). */
+  readonly imageBudget: { pixels: number; maxWaitMs: number };
   readonly auth: boolean;
   readonly jwt: {
     secret?: string | undefined;
@@ -174,6 +178,7 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     maxUploadBytes: raw.ARGUS_MAX_UPLOAD_BYTES,
     maxImageBytes: raw.ARGUS_MAX_IMAGE_BYTES,
     maxPixels: raw.ARGUS_MAX_PIXELS,
+    imageBudget: { pixels: Math.round(raw.ARGUS_IMAGE_BUDGET_MP * 1e6), maxWaitMs: raw.ARGUS_IMAGE_WAIT_MS },
     auth: raw.ARGUS_AUTH === 'on',
     jwt: {
       secret: raw.ARGUS_JWT_SECRET,

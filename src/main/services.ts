@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { authenticateApiKey } from '../app/api-keys.js';
 import type { Clock, JobRecord, LiveUpload, VideoDecoder } from '../app/ports.js';
 import { TensorPool } from '../app/tensor-pool.js';
+import { ImageBudget } from '../app/image-budget.js';
 import { SqlAiSettingsRepository } from '../adapters/db/ai-settings-repository.js';
 import { SqlAnalysisRepository } from '../adapters/db/analysis-repository.js';
 import { OnnxEngine } from '../adapters/inference/onnx-engine.js';
@@ -135,6 +136,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     models,
     engine,
     tensors,
+    imageBudget: new ImageBudget({ ...config.imageBudget, maxWaiting: 256 }),
     aiSettings: new SqlAiSettingsRepository(database.db),
     analyses,
     jobs,

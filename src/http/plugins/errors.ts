@@ -34,7 +34,8 @@ const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode }> = {
 export function errorEnvelope(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAppError(err)) {
-      if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
+      if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
+      if (err.statusCode >= 500 && err.statusCode !== 503) request.log.error({ err }, 'request failed');
       return sendError(reply, request, err.statusCode, err.code, err.message, err.details);
     }
     if (err.validation) {
@@ -45,7 +46,8 @@ export function errorEnvelope(app: FastifyInstance): void {
     const known = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (known) {
       if (known.status === 413) void reply.header('connection', 'close');
-      return sendError(reply, request, known.status, known.code, err.message);
+      const message = known.status === 415 ? `a body of type ${request.headers['content-type'] ?? '(none)'} is not accepted here: send multipart/form-data with the file in the field 'file', or application/json where the route takes JSON` : err.message;
+      return sendError(reply, request, known.status, known.code, message);
     }
     if (err.statusCode === 429) return sendError(reply, request, 429, 'RATE_LIMITED', err.message);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {

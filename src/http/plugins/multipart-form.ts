@@ -11,6 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { AppError, isAppError } from '../../domain/errors.js';
+import './image-budget.js';
 
 /** The largest text field accepted, in bytes. */
 export const FIELD_SIZE = 64 * 1024;
@@ -48,7 +49,7 @@ export async function readRawForm(request: FastifyRequest, options: FormOptions)
     const fields = options.fileFields.map((f) => `'${f}'`).join(' or ');
     // An empty request is a form without its file (seed 004: 422); a body of another type is a 415.
     if (!request.headers['content-type']) throw new AppError('VALIDATION_ERROR', `no file: send multipart/form-data with the file in the field ${fields}`, [{ field: options.fileFields[0], problem: 'missing' }]);
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send multipart/form-data with the file in the field ${options.fileFields.map((f) => `'${f}'`).join(' or ')}`);
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send multipart/form-data with the file in the field ${fields}`, undefined, 415);
   }
   const maxFiles = options.maxFiles ?? 1;
   const raw: Record<string, string> = {};
@@ -140,7 +141,10 @@ function malformed(err: unknown): unknown {
   return new AppError('BAD_REQUEST', `the multipart body is malformed or ended early (${detail})`);
 }
 
-/** Reads a form with one image in the field `file` and the given text fields; 422 without the file. */
+/**
+ * Reads a form with one image in the field `file` and the given text fields (422 without the file), and waits for
+ * room for its pixels in the image budget.
+ */
 export async function readImageForm<T>(request: FastifyRequest, fields: TSchema, maxFileBytes: number): Promise<{ fields: T; image: Buffer; filename: string | undefined }> {
   let image: Buffer | undefined;
   let filename: string | undefined;
@@ -154,5 +158,6 @@ export async function readImageForm<T>(request: FastifyRequest, fields: TSchema,
     },
   });
   if (!image) throw new AppError('VALIDATION_ERROR', "no file: send the image in the multipart field 'file'", [{ field: 'file', problem: 'missing' }]);
+  await request.admitImage(image);
   return { fields: parsed, image, filename };
 }

@@ -56,6 +56,7 @@ export const blurRoutes: FastifyPluginAsyncTypebox<BlurRouteDeps> = async (app, 
         },
       });
       if (!image) throw new AppError('VALIDATION_ERROR', "no file: send the image in the multipart field 'file'");
+      await request.admitImage(image);
       return detectBlur(deps, image, fields.threshold ?? (await effectiveSettings(deps, request.principal.ownerId)).blur_threshold);
     },
   );

@@ -66,6 +66,7 @@ async function readImages<T>(request: FastifyRequest, fields: TSchema, files: re
       images.set(part.fieldname, await fileBuffer(part));
     },
   });
+  await request.admitImage(...images.values());
   const missing = files.filter((f) => !images.has(f));
   if (missing.length) throw new AppError('VALIDATION_ERROR', `missing image: send ${missing.join(' and ')} as multipart file field${missing.length > 1 ? 's' : ''}`);
   return { fields: parsed, images };

@@ -7,8 +7,9 @@ import { deleteMedia, getMedia } from '../../app/media-queries.js';
 import type { JobRecord, LiveUpload, MediaRecord } from '../../app/ports.js';
 import { restartJob, submitJob, type SubmitJobDeps } from '../../app/submit-job.js';
 import { teeBytes } from '../../app/tee-bytes.js';
+import { applySettings, checkSettingsAgree, parseAiSettingsPatch } from '../../domain/ai-settings.js';
 import { sanitizeFilename } from '../../domain/media-kind.js';
-import { AppError } from '../../domain/errors.js';
+import { AppError, isAppError } from '../../domain/errors.js';
 import { isFinished, parseTasks, type JobEvent, type JobInput, type JobOptions, type JobTask } from '../../domain/job.js';
 import { fileBytes, multipartRoute, parseFields, readForm, readRawForm } from '../plugins/multipart-form.js';
 import { errorResponses, secured } from '../schemas/common.js';
@@ -97,6 +98,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       const given = [body.video_url, body.image_url, body.media_id].filter((v) => v !== undefined).length;
       if (given !== 1) throw new AppError('VALIDATION_ERROR', 'give exactly one of video_url, image_url or media_id (or upload a file as multipart)');
       const asked = analyzeRequest({ ...body, tasks: body.tasks === undefined ? undefined : [body.tasks].flat().join(',') });
+      // Everything in the body is checked before anything is looked up: a bad setting is a 422 whatever the input.
+      if (body.settings !== undefined) checkSettingsAgree(applySettings(deps.defaults, parseAiSettingsPatch(body.settings)));
       let kind: 'image' | 'video';
       let input: JobInput;
       if (body.media_id !== undefined) {
@@ -333,9 +336,18 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         fileFields: ['files', 'file'],
         maxFiles: deps.maxBatchFiles,
         onFile: async (part) => {
-          const upload = await stageUpload(deps, { filename: part.filename, content: fileBytes(part) });
+          const index = staged.length;
+          const which = `file ${index + 1} (${sanitizeFilename(part.filename)})`;
+          let upload: StagedUpload;
+          try {
+            upload = await stageUpload(deps, { filename: part.filename, content: fileBytes(part) });
+          } catch (err) {
+            // Which file of the batch was refused, and why.
+            if (isAppError(err) && err.statusCode < 500) throw new AppError(err.code, `${which}: ${err.message}`, [{ field: 'files', index, problem: err.message }], err.statusCode);
+            throw err;
+          }
           staged.push(upload);
-          if (upload.kind !== 'image') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `file ${staged.length} (${upload.name}) is a video; batches take images`, [{ field: 'files', index: staged.length - 1, problem: 'not an image' }]);
+          if (upload.kind !== 'image') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${which} is a video; batches take images`, [{ field: 'files', index, problem: 'not an image' }]);
         },
       });
       if (staged.length === 0) throw new AppError('VALIDATION_ERROR', "no files: send the images in the repeated multipart field 'files'", [{ field: 'files', problem: 'missing' }]);

@@ -14,7 +14,7 @@ export const AnalyzeJson = Type.Object(
   {
     video_url: Type.Optional(Type.String({ description: 'A video to fetch and analyse' })),
     image_url: Type.Optional(Type.String({ description: 'An image to fetch and analyse' })),
-    media_id: Type.Optional(Type.String({ description: 'A stored medium to analyse' })),
+    media_id: Type.Optional(Type.String({ pattern: '^V?[0-9a-f]{16}$', description: 'A stored medium to analyse (its content id)' })),
     tasks: Type.Optional(Tasks),
     callback_url: Type.Optional(Type.String({ description: 'Where to POST the signed result when the job ends' })),
     collection: Type.Optional(Collection),
