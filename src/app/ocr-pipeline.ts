@@ -8,7 +8,7 @@
 import { AppError } from '../domain/errors.js';
 import { writeChw, type RgbImage } from '../domain/image-tensor.js';
 import type { ModelInputSpec } from '../domain/model-manifest.js';
-import { ctcCharset, ctcGreedyDecode } from '../domain/ocr/ctc.js';
+import { ctcCharset, ctcDecodeBest, ctcGreedyDecode } from '../domain/ocr/ctc.js';
 import { flipQuad, quadSize, sampleQuad, uprightQuad } from '../domain/ocr/crop-line.js';
 import { DB_DEFAULTS, dbBoxes, type DbOptions } from '../domain/ocr/db-postprocess.js';
 import { planDetInput, type DetResizeRule } from '../domain/ocr/det-resize.js';
@@ -125,9 +125,58 @@ async function requireModels(deps: OcrDeps, opts: OcrOptions): Promise<OcrModels
   const recognizer = await deps.models.require(opts.recognizer, 'text-recognize');
   if (recognizer.manifest.decoder !== 'ctc') throw new AppError('VALIDATION_ERROR', `text recognizer '${opts.recognizer}' has decoder '${recognizer.manifest.decoder}'; only 'ctc' is supported`);
   const classifier = opts.classifier ? await deps.models.require(opts.classifier, 'text-classify') : null;
-  const charset = ctcCharset(await deps.dictionaries.dictionary(recognizer));
+  const dictionary = await deps.dictionaries.dictionary(recognizer);
+  let charset = charsets.get(dictionary);
+  if (!charset) charsets.set(dictionary, (charset = ctcCharset(dictionary)));
   return { detector, recognizer, classifier, charset };
 }
+
+/**
+ * Model inputs reused across calls. OCR inputs change size with every image and line, so a buffer is lent as a
+ * view of the length asked for on the smallest free buffer that holds it (onnxruntime reads views as they are);
+ * a page's detector input is ~10 MB, and allocating one per call kept the main thread collecting garbage (25 ms
+ * per bib photo).
+ */
+class TensorViews {
+  private readonly free: Float32Array[] = [];
+
+  /** @param keep how many free buffers to keep; @param maxLength larger ones are not kept. */
+  constructor(
+    private readonly keep: number,
+    private readonly maxLength: number,
+  ) {}
+
+  /** A view of exactly `length` elements (contents undefined). */
+  take(length: number): Float32Array {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const f = this.free[i] as Float32Array;
+      if (f.length >= length && (best < 0 || f.length < (this.free[best] as Float32Array).length)) best = i;
+    }
+    if (best < 0) return new Float32Array(length);
+    const [buffer] = this.free.splice(best, 1);
+    return (buffer as Float32Array).subarray(0, length);
+  }
+
+  /** Takes back a view the engine returned; the smallest free buffer is dropped when more than `keep` are free. */
+  give(view: Float32Array): void {
+    // A detached buffer (the engine kept it) has length 0.
+    if (view.length === 0) return;
+    const buffer = new Float32Array(view.buffer, 0, view.buffer.byteLength / Float32Array.BYTES_PER_ELEMENT);
+    if (buffer.length > this.maxLength) return;
+    this.free.push(buffer);
+    if (this.free.length > this.keep) this.free.sort((a, b) => b.length - a.length).pop();
+  }
+}
+
+/** Up to 8 free buffers of at most 3 x 960 x 960 floats (a detector input at the 960-px limit): 88 MB at worst. */
+const tensors = new TensorViews(8, 3 * 960 * 960);
+
+/** Recognizer files whose output has been seen to have one class per dictionary entry (plus blank and space). */
+const checkedRecognizers = new Set<string>();
+
+/** The CTC classes of each dictionary the loader has handed out (6,625 entries: built once, not per call). */
+const charsets = new WeakMap<readonly string[], readonly string[]>();
 
 /** A detected line on its way through the pipeline. */
 interface Candidate {
@@ -175,8 +224,9 @@ async function detect(deps: OcrDeps, model: UsableModel, image: RgbImage, region
   const plan = planDetInput(region.width, region.height, DET_RESIZE);
   const whole = region.left === 0 && region.top === 0 && region.width === image.width && region.height === image.height;
   const input = await deps.decoder.resizeRgb(image, whole ? null : region, plan.width, plan.height);
-  const tensor = writeChw(input, model.manifest.input, new Float32Array(3 * plan.width * plan.height));
+  const tensor = writeChw(input, model.manifest.input, tensors.take(3 * plan.width * plan.height));
   const result = await deps.engine.run(model, { data: tensor, dims: [1, 3, plan.height, plan.width] });
+  tensors.give(result.input);
   const map = result.outputs.values().next().value;
   if (!map || map.data.length !== plan.width * plan.height) throw new AppError('MODEL_UNAVAILABLE', `text detector '${model.manifest.id}' gave no 1x1x${plan.height}x${plan.width} probability map`);
   const boxes = dbBoxes({ data: map.data, width: plan.width, height: plan.height }, DB_OPTIONS);
@@ -202,9 +252,10 @@ async function classify(deps: OcrDeps, model: UsableModel, image: RgbImage, line
   const spec = model.manifest.input;
   for (let start = 0; start < lines.length; start += BATCH) {
     const batch = lines.slice(start, start + BATCH);
-    const tensor = new Float32Array(batch.length * 3 * spec.height * spec.width);
+    const tensor = tensors.take(batch.length * 3 * spec.height * spec.width);
     batch.forEach((line, i) => writeLine(image, line.quad, spec, spec.width, tensor, i));
     const result = await deps.engine.run(model, { data: tensor, dims: [batch.length, 3, spec.height, spec.width] });
+    tensors.give(result.input);
     const probs = result.outputs.values().next().value;
     if (!probs || probs.data.length !== batch.length * 2) throw new AppError('MODEL_UNAVAILABLE', `text classifier '${model.manifest.id}' gave no Nx2 output`);
     batch.forEach((line, i) => {
@@ -237,18 +288,24 @@ async function recognize(deps: OcrDeps, models: OcrModels, image: RgbImage, line
   await Promise.all(
     groups.map(async (ids) => {
       const width = callWidth(ids);
-      const tensor = new Float32Array(ids.length * 3 * spec.height * width);
+      const tensor = tensors.take(ids.length * 3 * spec.height * width);
       ids.forEach((id, slot) => writeLine(image, (lines[id] as Candidate).quad, spec, width, tensor, slot));
-      const result = await deps.engine.run(model, { data: tensor, dims: [ids.length, 3, spec.height, width] });
+      // Only each step's best class is used: the engine reduces the T x C scores to T x 2 where it runs the model,
+      // once the model's first full answer has shown that its classes match the dictionary.
+      const argmax = checkedRecognizers.has(model.path);
+      const result = await deps.engine.run(model, { data: tensor, dims: [ids.length, 3, spec.height, width], argmax });
+      tensors.give(result.input);
       const probs = result.outputs.values().next().value;
       const [n, steps, classes] = probs?.dims ?? [];
       if (!probs || n !== ids.length || !steps || !classes) throw new AppError('MODEL_UNAVAILABLE', `text recognizer '${model.manifest.id}' gave no NxTxC output`);
-      if (classes !== models.charset.length) {
+      if (classes === models.charset.length) {
+        checkedRecognizers.add(model.path);
+        ids.forEach((id, slot) => (out[id] = ctcGreedyDecode(probs.data, steps, classes, models.charset, slot * steps * classes)));
+      } else if (argmax && classes === 2) {
+        ids.forEach((id, slot) => (out[id] = ctcDecodeBest(probs.data, steps, models.charset, slot * steps)));
+      } else {
         throw new AppError('MODEL_UNAVAILABLE', `text recognizer '${model.manifest.id}' has ${classes} classes but its dictionary gives ${models.charset.length} (with blank and space)`);
       }
-      ids.forEach((id, slot) => {
-        out[id] = ctcGreedyDecode(probs.data, steps, classes, models.charset, slot * steps * classes);
-      });
     }),
   );
   return out;

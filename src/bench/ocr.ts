@@ -84,12 +84,12 @@ function recording(engine: InferenceEngine, log: () => Call[]): InferenceEngine 
 }
 
 /**
- * Bare `engine.run` over the recorded calls of each image, images `concurrency` at a time; the waves of one image
- * run in order, the calls of a wave together, as the pipeline made them. Tensors are zero-filled and allocated
- * before the clock starts; the engine hands each buffer back, so it is reused. Returns the seconds and the ms
- * inside session.run per model.
+ * Bare `engine.run` over the recorded calls of image `i`: its waves in order, the calls of a wave together, as
+ * the pipeline made them. Tensors are zero-filled and allocated here, before any clock starts (enough for
+ * `concurrency` images at once); the engine hands each buffer back, so it is reused. `runMs` sums the ms inside
+ * session.run per model.
  */
-async function replay(engine: InferenceEngine, jobs: readonly Call[][], n: number, concurrency: number): Promise<{ seconds: number; runMs: Map<string, number> }> {
+function replayer(engine: InferenceEngine, jobs: readonly Call[][], concurrency: number): { run: (i: number) => Promise<void>; runMs: Map<string, number> } {
   // Enough buffers of each shape for its most numerous wave in every stream: CNN kernels on the CPU take the same
   // time whatever the values.
   const pool = new Map<string, Float32Array[]>();
@@ -107,7 +107,7 @@ async function replay(engine: InferenceEngine, jobs: readonly Call[][], n: numbe
   }
   const planned = jobs.map(waves);
   const runMs = new Map<string, number>();
-  const seconds = await timed(n, concurrency, async (i) => {
+  const run = async (i: number): Promise<void> => {
     for (const wave of planned[i % planned.length]!) {
       await Promise.all(
         wave.map(async (c) => {
@@ -118,8 +118,22 @@ async function replay(engine: InferenceEngine, jobs: readonly Call[][], n: numbe
         }),
       );
     }
-  });
-  return { seconds, runMs };
+  };
+  return { run, runMs };
+}
+
+/**
+ * Seconds for `bare` and `pipeline` over images 0..n-1, `concurrency` at a time, measured in alternating blocks of
+ * `block` images (who goes first swaps every block), so load from elsewhere on the machine falls on both alike.
+ */
+async function paired(n: number, concurrency: number, block: number, bare: (i: number) => Promise<unknown>, pipeline: (i: number) => Promise<unknown>): Promise<{ bare: number; pipeline: number }> {
+  const seconds = { bare: 0, pipeline: 0 };
+  for (let start = 0, k = 0; start < n; start += block, k++) {
+    const size = Math.min(block, n - start);
+    const order: ('bare' | 'pipeline')[] = k % 2 === 0 ? ['bare', 'pipeline'] : ['pipeline', 'bare'];
+    for (const who of order) seconds[who] += await timed(size, concurrency, (j) => (who === 'bare' ? bare : pipeline)(start + j));
+  }
+  return seconds;
 }
 
 /** The calls of one image grouped by wave, in order. */
@@ -129,14 +143,18 @@ function waves(job: readonly Call[]): Call[][] {
   return out.filter((w) => w.length > 0);
 }
 
-/** Prints rows as images/s, items/s and the ratio to the first row. */
+/**
+ * Prints rows as images/s, items/s, the ratio to the first row, and each pipeline row's ratio to the bare row
+ * with as many images at a time (the rows come as bare 1, bare 2, pipeline 1, pipeline 2).
+ */
 function table(rows: readonly Row[], item: string): void {
-  const base = rows[0]!.images / rows[0]!.seconds;
-  console.log(`  ${''.padEnd(44)} ${'images/s'.padStart(8)} ${`${item}/s`.padStart(8)}   x bare   ms/image`);
-  for (const r of rows) {
-    const rate = r.images / r.seconds;
-    console.log(`  ${r.name.padEnd(44)} ${rate.toFixed(2).padStart(8)} ${(r.items / r.seconds).toFixed(1).padStart(8)}   ${(rate / base).toFixed(2).padStart(5)}   ${r.split ?? ''}`);
-  }
+  const rate = (r: Row): number => r.images / r.seconds;
+  const base = rate(rows[0]!);
+  console.log(`  ${''.padEnd(44)} ${'images/s'.padStart(8)} ${`${item}/s`.padStart(8)}   x bare1   x bare, same   ms/image`);
+  rows.forEach((r, i) => {
+    const same = i >= 2 ? (rate(r) / rate(rows[i - 2]!)).toFixed(2) : '';
+    console.log(`  ${r.name.padEnd(44)} ${rate(r).toFixed(2).padStart(8)} ${(r.items / r.seconds).toFixed(1).padStart(8)}   ${(rate(r) / base).toFixed(2).padStart(7)}   ${same.padStart(12)}   ${r.split ?? ''}`);
+  });
 }
 
 const normalise = (s: string): string => s.replace(/\s+/g, ' ').trim();
@@ -190,21 +208,19 @@ async function textLines(deps: Deps, recDeps: Deps, fresh: () => Call[], rounds:
 
   const rows: Row[] = [];
   for (const conc of [1, 2]) {
-    const bare = await replay(deps.engine, jobs, n, conc);
-    const runs = (id: string): string => ((bare.runMs.get(id) ?? 0) / n).toFixed(1);
-    rows.push({ name: `bare engine.run, recorded shapes, ${conc} at a time`, seconds: bare.seconds, images: n, items, split: `det ${runs(OCR.detector)} / rec ${runs(OCR.recognizer)} (in session.run)` });
-  }
-  // recognizeText from the PNG bytes: decoding these small pages costs a few ms, so it is included rather than
-  // measured apart.
-  for (const conc of [1, 2]) {
+    const bare = replayer(deps.engine, jobs, conc);
     const reports: TextReport[] = [];
-    const seconds = await timed(n, conc, async (i) => reports.push(await recognizeText(deps, files[i % files.length]!, OCR)));
+    // recognizeText from the PNG bytes: decoding these small pages costs a few ms, so it is included rather than
+    // measured apart.
+    const seconds = await paired(n, conc, 2 * conc, bare.run, async (i) => reports.push(await recognizeText(deps, files[i % files.length]!, OCR)));
+    const runs = (id: string): string => ((bare.runMs.get(id) ?? 0) / n).toFixed(1);
+    rows.splice(conc - 1, 0, { name: `bare engine.run, recorded shapes, ${conc} at a time`, seconds: seconds.bare, images: n, items, split: `det ${runs(OCR.detector)} / rec ${runs(OCR.recognizer)} (in session.run)` });
     const split = `det ${mean(reports.map((r) => r.timings.detect_ms)).toFixed(1)} / rec ${mean(reports.map((r) => r.timings.recognize_ms)).toFixed(1)} (report timings)`;
-    rows.push({ name: `recognizeText, ${conc} at a time`, seconds, images: n, items, split });
+    rows.push({ name: `recognizeText, ${conc} at a time`, seconds: seconds.pipeline, images: n, items, split });
   }
 
   const shapes = (k: number): string => jobs[k]!.map((c) => `[${c.dims.join(',')}]`).join(' ');
-  console.log(`\n1. text lines, ${rounds} rounds per figure (ratios to the first line):`);
+  console.log(`\n1. text lines, ${rounds} rounds per figure (each pipeline row timed in alternating blocks with the bare row of its concurrency):`);
   first.forEach((r, k) => console.log(`   ${TEXT_IMAGES[k]} ${r.width}x${r.height}, ${r.lines.length} lines; model inputs ${shapes(k)}`));
   table(rows, 'lines');
   const acc = first.map((r, k) => `${TEXT_IMAGES[k]} ${(accuracy(r.text, transcript) * 100).toFixed(2)}%`);
@@ -282,14 +298,12 @@ async function bibs(deps: Deps, recDeps: Deps, fresh: () => Call[], count: numbe
 
   const rows: Row[] = [];
   for (const conc of [1, 2]) {
-    const bare = await replay(deps.engine, jobs, n, conc);
-    const perModel = [...bare.runMs].map(([id, ms]) => `${id} ${(ms / n).toFixed(1)}`).join(' / ');
-    rows.push({ name: `bare engine.run, recorded shapes, ${conc} at a time`, seconds: bare.seconds, images: n, items: found, split: conc === 1 ? perModel : '' });
-  }
-  for (const conc of [1, 2]) {
+    const bare = replayer(deps.engine, jobs, conc);
     const totals: number[] = [];
-    const seconds = await timed(n, conc, async (i) => totals.push((await recognizeBibs(deps, images[i]!.data, opts)).timings.total_ms));
-    rows.push({ name: `recognizeBibs, ${conc} at a time`, seconds, images: n, items: found, split: `${mean(totals).toFixed(1)} total` });
+    const seconds = await paired(n, conc, 4 * conc, bare.run, async (i) => totals.push((await recognizeBibs(deps, images[i]!.data, opts)).timings.total_ms));
+    const perModel = [...bare.runMs].map(([id, ms]) => `${id} ${(ms / n).toFixed(1)}`).join(' / ');
+    rows.splice(conc - 1, 0, { name: `bare engine.run, recorded shapes, ${conc} at a time`, seconds: seconds.bare, images: n, items: found, split: conc === 1 ? perModel : '' });
+    rows.push({ name: `recognizeBibs, ${conc} at a time`, seconds: seconds.pipeline, images: n, items: found, split: `${mean(totals).toFixed(1)} total` });
   }
 
   const kinds = (k: string): number => images.filter((i) => i.kind === k).length;

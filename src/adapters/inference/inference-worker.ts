@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { bestClasses } from '../../domain/ocr/ctc.js';
 import { dropInitializerInputs } from '../models/onnx-graph-inputs.js';
 
 /** Thread options fixed when the pool starts. */
@@ -22,6 +23,8 @@ export interface RunTask {
   readonly inputName?: string | undefined;
   readonly input: Float32Array;
   readonly dims: readonly number[];
+  /** Reduce each output's last axis to `[best index, its score]` here (see InputTensor.argmax). */
+  readonly argmax?: boolean | undefined;
 }
 
 /** The reply: output tensors by name in model order, the run time, and the input buffer. */
@@ -86,8 +89,11 @@ export default async function run(task: RunTask): Promise<unknown> {
   const outputs = s.outputNames.map((name) => {
     const t = result[name];
     if (!t || t.type !== 'float32') throw new Error(`model ${task.modelId}: output ${name} is not float32`);
+    const data = t.data as Float32Array;
+    const last = t.dims[t.dims.length - 1] ?? 1;
+    if (task.argmax && t.dims.length > 1 && last > 1) return { name, data: bestClasses(data, last), dims: [...t.dims.slice(0, -1), 2] };
     // Copy into a buffer this thread owns so it can be transferred rather than cloned.
-    return { name, data: new Float32Array(t.data as Float32Array), dims: [...t.dims] };
+    return { name, data: new Float32Array(data), dims: [...t.dims] };
   });
   const reply: RunReply = { outputs, runMs, input: task.input };
   return move({

@@ -55,7 +55,7 @@ export class OnnxEngine implements InferenceEngine {
   }
 
   async run(model: UsableModel, input: InputTensor): Promise<InferenceOutput> {
-    const task: RunTask = { modelId: model.manifest.id, path: model.path, inputName: model.manifest.input.name, input: input.data, dims: input.dims };
+    const task: RunTask = { modelId: model.manifest.id, path: model.path, inputName: model.manifest.input.name, input: input.data, dims: input.dims, argmax: input.argmax };
     const reply = (await this.pool.run(task, { transferList: [input.data.buffer as ArrayBuffer] })) as RunReply;
     this.latency?.observe({ model: model.manifest.id }, reply.runMs / 1000);
     const outputs = new Map<string, OutputTensor>(reply.outputs.map((o) => [o.name, { data: o.data, dims: o.dims }]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctcCharset, ctcGreedyDecode } from './ctc.js';
+import { bestClasses, ctcCharset, ctcDecodeBest, ctcGreedyDecode } from './ctc.js';
 
 const charset = ctcCharset(['a', 'b', 'c']); // blank, a, b, c, space
 
@@ -35,5 +35,14 @@ describe('ctcGreedyDecode', () => {
     const batch = new Float32Array([...steps([0, 0]), ...steps([3, 0])]);
     expect(ctcGreedyDecode(batch, 2, charset.length, charset)).toEqual({ text: '', confidence: 0 });
     expect(ctcGreedyDecode(batch, 2, charset.length, charset, 2 * charset.length).text).toBe('c');
+  });
+
+  it('decodes the same from best-class pairs, and takes the first class on ties', () => {
+    const probs = new Float32Array([...steps([1, 1, 0, 1, 2, 2, 0, 0, 4, 3, 3], 0.7), 0.2, 0.4, 0.4, 0, 0]);
+    const best = bestClasses(probs, charset.length);
+    expect(best.length).toBe(12 * 2);
+    expect([best[22], best[23]]).toEqual([1, Math.fround(0.4)]);
+    expect(ctcDecodeBest(best, 11, charset)).toEqual(ctcGreedyDecode(probs, 11, charset.length, charset));
+    expect(ctcDecodeBest(best, 1, charset, 11).text).toBe('a');
   });
 });
