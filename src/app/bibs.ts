@@ -12,7 +12,7 @@ import { detectInPixels, type DetectObjectsDeps, type DetectOptions } from './de
 import { checkImage } from './load-image.js';
 import { recognizeTextInPixels, type OcrDeps, type OcrOptions } from './ocr-pipeline.js';
 import type { PixelRegion } from './ports.js';
-import type { AiSettings } from '../domain/ai-settings.js';
+import { chosenDetectionThreshold, type AiSettings } from '../domain/ai-settings.js';
 import type { ModelStatus } from '../domain/model-manifest.js';
 
 /** Persons shorter than this (px) are too small to carry a readable bib. */
@@ -173,7 +173,7 @@ export function bibOptionsFrom(s: AiSettings): BibOptions {
   return {
     ocr: ocrOptionsFrom(s),
     rules: { minDigits: s.bib_min_digits, maxDigits: s.bib_max_digits, minConfidence: s.bib_min_confidence },
-    persons: { model: s.detection_model, threshold: s.probability_threshold, classes: ['person'], tileOverlapPercent: s.big_image_tile_overlap_percent, batchSize: s.model_batch_size, tiling: 'auto' },
+    persons: { model: s.detection_model, threshold: chosenDetectionThreshold(s), maxDetections: s.max_detections, classes: ['person'], tileOverlapPercent: s.big_image_tile_overlap_percent, batchSize: s.model_batch_size, tiling: 'auto' },
     bibDetector: s.bib_detection_model,
   };
 }

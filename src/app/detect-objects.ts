@@ -22,6 +22,8 @@ const NMS_IOU = 0.45;
 export const DEFAULT_DETECTION_THRESHOLD = 0.3;
 /** Tile side in image pixels, as a multiple of the model input: objects are seen at half scale or better. */
 const TILE_SCALE = 2;
+/** The most tiles one image is cut into. */
+export const MAX_TILES = 64;
 
 /** Dependencies of detection. */
 export interface DetectObjectsDeps {
@@ -129,10 +131,15 @@ async function detectIn(
   const passes: Pass[] = [{ region: null, lb: planLetterbox(width, height, spec.width, spec.height, align) }];
   const tiled = opts.tiling === 'on' || (opts.tiling === 'auto' && shouldTile(width, height, spec.width, spec.height));
   if (tiled) {
-    const tileSize = Math.min(Math.max(spec.width, spec.height) * TILE_SCALE, Math.max(width, height));
-    for (const region of planTiles(width, height, tileSize, opts.tileOverlapPercent)) {
-      passes.push({ region, lb: planLetterbox(region.width, region.height, spec.width, spec.height, align) });
+    let tileSize = Math.min(Math.max(spec.width, spec.height) * TILE_SCALE, Math.max(width, height));
+    let regions = planTiles(width, height, tileSize, opts.tileOverlapPercent);
+    // The time of one image is bounded too: a huge image gets larger tiles (each seen at a smaller scale) rather
+    // than hundreds of them (a 9900x9900 PNG would otherwise be 225 tiles).
+    while (regions.length > MAX_TILES) {
+      tileSize = Math.ceil(tileSize * 1.25);
+      regions = planTiles(width, height, tileSize, opts.tileOverlapPercent);
     }
+    for (const region of regions) passes.push({ region, lb: planLetterbox(region.width, region.height, spec.width, spec.height, align) });
   }
 
   // Decode once: a single pass reads straight from the file (libvips shrinks JPEGs while decoding); tiles

@@ -16,7 +16,7 @@ import { indexImage } from '../app/bib-index.js';
 import { bibOptionsFrom, recognizeBibsInPixels } from '../app/bibs.js';
 import type { OcrDeps } from '../app/ocr-pipeline.js';
 import type { AnalysisRepository, BibRepository, BlobStore, ContentLocks, FaceRepository, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
-import type { AiSettings } from '../domain/ai-settings.js';
+import { chosenDetectionThreshold, type AiSettings } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import { taskState, type JobInput } from '../domain/job.js';
 import { MediaStatus } from '../domain/media-status.js';
@@ -43,7 +43,16 @@ export class JobInterrupted extends Error {}
 
 /** Detection options from a job's settings snapshot. */
 export function jobDetectOptions(s: AiSettings): DetectOptions {
-  return { model: s.detection_model, threshold: s.probability_threshold, classes: s.classes, tileOverlapPercent: s.big_image_tile_overlap_percent, batchSize: s.model_batch_size, tiling: 'auto' };
+  return {
+    model: s.detection_model,
+    // Left at its default, each detector uses its own calibrated threshold, as /detect does.
+    threshold: chosenDetectionThreshold(s),
+    maxDetections: s.max_detections,
+    classes: s.classes,
+    tileOverlapPercent: s.big_image_tile_overlap_percent,
+    batchSize: s.model_batch_size,
+    tiling: 'auto',
+  };
 }
 
 /** Runs `job`; resolves when it is finished (succeeded or failed) and recorded. */

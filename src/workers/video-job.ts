@@ -4,7 +4,7 @@
  * into tracks, and streamed as `frame` / `track` / `progress` events. The result lists the tracks and the
  * detections of every analysed frame.
  */
-import { detectInPixels, type DetectObjectsDeps } from '../app/detect-objects.js';
+import { detectInPixels, detectionThreshold, type DetectObjectsDeps } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import type { OcrDeps } from '../app/ocr-pipeline.js';
 import { VideoBibs, type FrameBib } from './video-bibs.js';
@@ -126,6 +126,8 @@ async function analyseVideo(
   const s = job.settings;
   const detect = jobDetectOptions(s);
   const model = await deps.models.require(detect.model, 'detect');
+  // The job's threshold, or (left at the default) the model's own calibrated one, as for images.
+  const threshold = detectionThreshold(detect.threshold, model.manifest.threshold);
   // Scaled to the model input by ffmpeg when the size is known (bibs need more pixels to be read); from a stream,
   // full size (letterboxed by sharp).
   const maxSide = known ? Math.max(model.manifest.input.width, model.manifest.input.height, bibs ? BIB_FRAME_SIDE : 0) : 100_000;
@@ -135,7 +137,7 @@ async function analyseVideo(
     iouThreshold: s.tracking_intersection_threshold,
     maxAgeSeconds: s.tracking_max_age_seconds,
     minHits: s.tracking_min_hits,
-    highThreshold: s.probability_threshold,
+    highThreshold: threshold,
   });
   const frames: FrameOut[] = [];
   const started = performance.now();
@@ -157,7 +159,7 @@ async function analyseVideo(
       index: frame.index,
       timestamp: round(frame.timestamp, 3),
       detections: tracked.detections
-        .filter((d) => d.confidence >= s.probability_threshold)
+        .filter((d) => d.confidence >= threshold)
         .map((d) => ({ label: d.label, class_id: d.classId, confidence: d.confidence, box: roundBox(d.box), track_id: d.trackId })),
       ...(blur !== undefined ? { blur: { laplacian_variance: round(blur, 2), is_blurry: blur < s.blur_threshold } } : {}),
       // Faces are tracked in frame order, so they run here rather than in the parallel window.
@@ -179,7 +181,7 @@ async function analyseVideo(
     }
   };
 
-  const lowThreshold = s.probability_threshold * TRACK_LOW_FACTOR;
+  const lowThreshold = threshold * TRACK_LOW_FACTOR;
   for await (const frame of deps.videos.frames(source, sampling, signal)) {
     if (signal.aborted) throw new JobInterrupted('interrupted');
     const meta = { index: frame.index, timestamp: frame.timestamp, width: frame.width, height: frame.height, image: frame };
