@@ -6,6 +6,7 @@ import { benchFaces } from './faces.js';
 import { benchOcr } from './ocr.js';
 import { benchUpload } from './upload.js';
 import { benchVideo } from './video.js';
+import { benchLoad } from './load.js';
 
 const [name, ...args] = process.argv.slice(2);
 switch (name) {
@@ -30,7 +31,11 @@ switch (name) {
   case 'video':
     await benchVideo(args[0]);
     break;
+  case 'load':
+    if (args[0] === '--soak') await benchLoad(Number(args[1] ?? 30) * 60, Number(args[2] ?? 8), 'soak');
+    else await benchLoad(Number(args[0] ?? 120), Number(args[1] ?? 8));
+    break;
   default:
-    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | accuracy [models...] | video [file] | faces [sizes...] | ocr [rounds] [count]');
+    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | accuracy [models...] | video [file] | load [seconds] [concurrency] | load --soak [minutes] [concurrency] | faces [sizes...] | ocr [rounds] [count]');
     process.exitCode = 2;
 }
