@@ -36,7 +36,9 @@ async function startServer(dir: string, env: Record<string, string>): Promise<{ 
   const port = 30_000 + Math.floor(Math.random() * 10_000);
   const bin = fileURLToPath(new URL('../../bin/argus.js', import.meta.url));
   const proc = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ARGUS_DATA_DIR: dir, ARGUS_RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'warn', ...env },
+    // As `npm start` runs it: two malloc arenas (glibc otherwise keeps one per allocating thread, and their freed
+    // memory with them: measured here, 786 -> 882 MiB over a minute of load and no return at rest, vs 676 -> 767 -> 737).
+    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', PORT: String(port), HOST: '127.0.0.1', ARGUS_DATA_DIR: dir, ARGUS_RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
