@@ -133,9 +133,10 @@ async function requireModels(deps: OcrDeps, opts: OcrOptions): Promise<OcrModels
 
 /**
  * Model inputs reused across calls. OCR inputs change size with every image and line, so a buffer is lent as a
- * view of the length asked for on the smallest free buffer that holds it (onnxruntime reads views as they are);
- * a page's detector input is ~10 MB, and allocating one per call kept the main thread collecting garbage (25 ms
- * per bib photo).
+ * view of the length asked for, on the smallest free buffer that holds it and is at most a quarter larger: the
+ * whole buffer travels to the inference thread and back, and V8 counts every buffer that arrives as newly
+ * allocated memory (it is what drives the main thread's garbage collections), so an oversized one costs more
+ * than it saves.
  */
 class TensorViews {
   private readonly free: Float32Array[] = [];
@@ -151,25 +152,25 @@ class TensorViews {
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const f = this.free[i] as Float32Array;
-      if (f.length >= length && (best < 0 || f.length < (this.free[best] as Float32Array).length)) best = i;
+      if (f.length >= length && f.length <= length * 1.25 && (best < 0 || f.length < (this.free[best] as Float32Array).length)) best = i;
     }
     if (best < 0) return new Float32Array(length);
     const [buffer] = this.free.splice(best, 1);
     return (buffer as Float32Array).subarray(0, length);
   }
 
-  /** Takes back a view the engine returned; the smallest free buffer is dropped when more than `keep` are free. */
+  /** Takes back a view the engine returned; the oldest free buffer is dropped when more than `keep` are free. */
   give(view: Float32Array): void {
     // A detached buffer (the engine kept it) has length 0.
     if (view.length === 0) return;
     const buffer = new Float32Array(view.buffer, 0, view.buffer.byteLength / Float32Array.BYTES_PER_ELEMENT);
     if (buffer.length > this.maxLength) return;
     this.free.push(buffer);
-    if (this.free.length > this.keep) this.free.sort((a, b) => b.length - a.length).pop();
+    if (this.free.length > this.keep) this.free.shift();
   }
 }
 
-/** Up to 8 free buffers of at most 3 x 960 x 960 floats (a detector input at the 960-px limit): 88 MB at worst. */
+/** Up to 8 free buffers of at most 3 x 960 x 960 floats (a detector input at the 960-px limit). */
 const tensors = new TensorViews(8, 3 * 960 * 960);
 
 /** Recognizer files whose output has been seen to have one class per dictionary entry (plus blank and space). */

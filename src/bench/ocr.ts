@@ -44,6 +44,8 @@ interface Row {
   readonly images: number;
   /** Lines or bibs in those images. */
   readonly items: number;
+  /** Process CPU seconds (every thread) over those images, when measured. */
+  readonly cpu?: number;
   /** Mean ms per image by stage, when known. */
   readonly split?: string;
 }
@@ -123,17 +125,24 @@ function replayer(engine: InferenceEngine, jobs: readonly Call[][], concurrency:
 }
 
 /**
- * Seconds for `bare` and `pipeline` over images 0..n-1, `concurrency` at a time, measured in alternating blocks of
- * `block` images (who goes first swaps every block), so load from elsewhere on the machine falls on both alike.
+ * Seconds, and process CPU seconds, for `bare` and `pipeline` over images 0..n-1, `concurrency` at a time,
+ * measured in alternating blocks of `block` images (who goes first swaps every block), so load from elsewhere on
+ * the machine falls on both alike. CPU time counts every thread of the process (inference, libvips, main), so
+ * it shows what the pipeline adds even when other load makes the wall clock noisy.
  */
-async function paired(n: number, concurrency: number, block: number, bare: (i: number) => Promise<unknown>, pipeline: (i: number) => Promise<unknown>): Promise<{ bare: number; pipeline: number }> {
-  const seconds = { bare: 0, pipeline: 0 };
+async function paired(n: number, concurrency: number, block: number, bare: (i: number) => Promise<unknown>, pipeline: (i: number) => Promise<unknown>): Promise<Record<'bare' | 'pipeline', { seconds: number; cpu: number }>> {
+  const out = { bare: { seconds: 0, cpu: 0 }, pipeline: { seconds: 0, cpu: 0 } };
   for (let start = 0, k = 0; start < n; start += block, k++) {
     const size = Math.min(block, n - start);
     const order: ('bare' | 'pipeline')[] = k % 2 === 0 ? ['bare', 'pipeline'] : ['pipeline', 'bare'];
-    for (const who of order) seconds[who] += await timed(size, concurrency, (j) => (who === 'bare' ? bare : pipeline)(start + j));
+    for (const who of order) {
+      const cpu0 = process.cpuUsage();
+      out[who].seconds += await timed(size, concurrency, (j) => (who === 'bare' ? bare : pipeline)(start + j));
+      const used = process.cpuUsage(cpu0);
+      out[who].cpu += (used.user + used.system) / 1e6;
+    }
   }
-  return seconds;
+  return out;
 }
 
 /** The calls of one image grouped by wave, in order. */
@@ -144,16 +153,17 @@ function waves(job: readonly Call[]): Call[][] {
 }
 
 /**
- * Prints rows as images/s, items/s, the ratio to the first row, and each pipeline row's ratio to the bare row
- * with as many images at a time (the rows come as bare 1, bare 2, pipeline 1, pipeline 2).
+ * Prints rows as images/s, items/s, the ratio to the first row, each pipeline row's ratio to the bare row with as
+ * many images at a time (the rows come as bare 1, bare 2, pipeline 1, pipeline 2), and CPU ms per image.
  */
 function table(rows: readonly Row[], item: string): void {
   const rate = (r: Row): number => r.images / r.seconds;
   const base = rate(rows[0]!);
-  console.log(`  ${''.padEnd(44)} ${'images/s'.padStart(8)} ${`${item}/s`.padStart(8)}   x bare1   x bare, same   ms/image`);
+  console.log(`  ${''.padEnd(44)} ${'images/s'.padStart(8)} ${`${item}/s`.padStart(8)}   x bare1   x bare, same   CPU ms/image   ms/image`);
   rows.forEach((r, i) => {
     const same = i >= 2 ? (rate(r) / rate(rows[i - 2]!)).toFixed(2) : '';
-    console.log(`  ${r.name.padEnd(44)} ${rate(r).toFixed(2).padStart(8)} ${(r.items / r.seconds).toFixed(1).padStart(8)}   ${(rate(r) / base).toFixed(2).padStart(7)}   ${same.padStart(12)}   ${r.split ?? ''}`);
+    const cpu = r.cpu === undefined ? '' : ((r.cpu * 1000) / r.images).toFixed(1);
+    console.log(`  ${r.name.padEnd(44)} ${rate(r).toFixed(2).padStart(8)} ${(r.items / r.seconds).toFixed(1).padStart(8)}   ${(rate(r) / base).toFixed(2).padStart(7)}   ${same.padStart(12)}   ${cpu.padStart(12)}   ${r.split ?? ''}`);
   });
 }
 
@@ -212,11 +222,11 @@ async function textLines(deps: Deps, recDeps: Deps, fresh: () => Call[], rounds:
     const reports: TextReport[] = [];
     // recognizeText from the PNG bytes: decoding these small pages costs a few ms, so it is included rather than
     // measured apart.
-    const seconds = await paired(n, conc, 2 * conc, bare.run, async (i) => reports.push(await recognizeText(deps, files[i % files.length]!, OCR)));
+    const t = await paired(n, conc, 2 * conc, bare.run, async (i) => reports.push(await recognizeText(deps, files[i % files.length]!, OCR)));
     const runs = (id: string): string => ((bare.runMs.get(id) ?? 0) / n).toFixed(1);
-    rows.splice(conc - 1, 0, { name: `bare engine.run, recorded shapes, ${conc} at a time`, seconds: seconds.bare, images: n, items, split: `det ${runs(OCR.detector)} / rec ${runs(OCR.recognizer)} (in session.run)` });
+    rows.splice(conc - 1, 0, { name: `bare engine.run, recorded shapes, ${conc} at a time`, ...t.bare, images: n, items, split: `det ${runs(OCR.detector)} / rec ${runs(OCR.recognizer)} (in session.run)` });
     const split = `det ${mean(reports.map((r) => r.timings.detect_ms)).toFixed(1)} / rec ${mean(reports.map((r) => r.timings.recognize_ms)).toFixed(1)} (report timings)`;
-    rows.push({ name: `recognizeText, ${conc} at a time`, seconds: seconds.pipeline, images: n, items, split });
+    rows.push({ name: `recognizeText, ${conc} at a time`, ...t.pipeline, images: n, items, split });
   }
 
   const shapes = (k: number): string => jobs[k]!.map((c) => `[${c.dims.join(',')}]`).join(' ');
@@ -300,10 +310,10 @@ async function bibs(deps: Deps, recDeps: Deps, fresh: () => Call[], count: numbe
   for (const conc of [1, 2]) {
     const bare = replayer(deps.engine, jobs, conc);
     const totals: number[] = [];
-    const seconds = await paired(n, conc, 4 * conc, bare.run, async (i) => totals.push((await recognizeBibs(deps, images[i]!.data, opts)).timings.total_ms));
+    const t = await paired(n, conc, 4 * conc, bare.run, async (i) => totals.push((await recognizeBibs(deps, images[i]!.data, opts)).timings.total_ms));
     const perModel = [...bare.runMs].map(([id, ms]) => `${id} ${(ms / n).toFixed(1)}`).join(' / ');
-    rows.splice(conc - 1, 0, { name: `bare engine.run, recorded shapes, ${conc} at a time`, seconds: seconds.bare, images: n, items: found, split: conc === 1 ? perModel : '' });
-    rows.push({ name: `recognizeBibs, ${conc} at a time`, seconds: seconds.pipeline, images: n, items: found, split: `${mean(totals).toFixed(1)} total` });
+    rows.splice(conc - 1, 0, { name: `bare engine.run, recorded shapes, ${conc} at a time`, ...t.bare, images: n, items: found, split: conc === 1 ? perModel : '' });
+    rows.push({ name: `recognizeBibs, ${conc} at a time`, ...t.pipeline, images: n, items: found, split: `${mean(totals).toFixed(1)} total` });
   }
 
   const kinds = (k: string): number => images.filter((i) => i.kind === k).length;

@@ -49,7 +49,7 @@ interface Region {
  */
 export function textRegions(map: ProbMap, thresh: number): Region[] {
   const { data, width, height } = map;
-  const label = new Int32Array(width * height);
+  const label = labels(width * height);
   const stack: number[] = [];
   const regions: Region[] = [];
   for (let start = 0; start < data.length; start++) {
@@ -92,6 +92,19 @@ export function textRegions(map: ProbMap, thresh: number): Region[] {
     regions.push({ outline, pixels });
   }
   return regions;
+}
+
+/**
+ * Zeroed region labels for `n` pixels, on one buffer reused from call to call (and grown when a bigger map
+ * comes): a page's map is ~1M pixels, and a fresh 4 MB array per call made the main thread collect garbage far
+ * more often. Safe because textRegions is synchronous and is done with it before it returns.
+ */
+let labelBuffer = new Int32Array(0);
+function labels(n: number): Int32Array {
+  if (labelBuffer.length < n) labelBuffer = new Int32Array(n);
+  const view = labelBuffer.subarray(0, n);
+  view.fill(0);
+  return view;
 }
 
 /** Mean of the map inside a quadrilateral (PaddleOCR's box_score_fast: the pixels the filled polygon covers). */
