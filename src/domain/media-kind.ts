@@ -31,8 +31,12 @@ export function sanitizeFilename(raw: string | undefined): string {
   const base = (raw ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
   // Control characters (Cc) and invisible format characters (Cf: bidirectional overrides such as U+202E, which make
   // "gpj.exe" display as "exe.jpg", zero-width joiners, BOMs), and characters that are unsafe in file names.
-  const cleaned = base.replace(/[\p{Cc}\p{Cf}\u2028\u2029<>:"|?*]/gu, '').replace(/^\.+/, '').trim();
-  // Cut by code points, so a name is never left ending in half a surrogate pair.
-  const name = Array.from(cleaned).slice(0, 255).join('');
+  // Normalised again after the removal: NFC cannot join "e" and U+0301 across a control character between them.
+  const cleaned = base.replace(/[\p{Cc}\p{Cf}\u2028\u2029<>:"|?*]/gu, '').normalize('NFC');
+  // Leading dots and spaces go together: " .htaccess" must not become the hidden ".htaccess" once trimmed.
+  const stripped = cleaned.replace(/^[\s.]+/u, '').trimEnd();
+  // Cut by code points, so a name is never left ending in half a surrogate pair; trimmed again where the cut lands
+  // after a space, so that sanitising a sanitised name changes nothing.
+  const name = Array.from(stripped).slice(0, 255).join('').trimEnd();
   return name.length > 0 ? name : 'unnamed';
 }
