@@ -21,7 +21,9 @@ export function iou(a: Box, b: Box): number {
   const ih = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
   if (iw <= 0 || ih <= 0) return 0;
   const inter = iw * ih;
-  return inter / (boxArea(a) + boxArea(b) - inter);
+  const union = boxArea(a) + boxArea(b) - inter;
+  // Boxes under ~1e-154 px a side have areas that underflow to 0, and 0 / 0 is NaN, not an IoU.
+  return union > 0 ? inter / union : 0;
 }
 
 /** Intersection over the smaller box's area: 1 when one box lies inside the other. */
