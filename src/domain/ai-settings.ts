@@ -66,7 +66,8 @@ export function toSnakeCase(key: string): string {
   return key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .toLowerCase();
+    // ASCII only: full Unicode lower-casing turns U+212A KELVIN SIGN into "k", which let "trac\u212aing_min_hits" in.
+    .replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 /**
