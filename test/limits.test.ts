@@ -43,3 +43,30 @@ describe('a 9900 x 9900 image', () => {
     expect(t.deps.imageBudget.inUse).toBe(0);
   });
 });
+
+describe('ARGUS_MAX_BATCH_FILES above 100', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('pglite', { ARGUS_MAX_BATCH_FILES: '120' }, { runner: false });
+  });
+  afterAll(() => t.close());
+
+  const batch = async (n: number): Promise<{ statusCode: number; json(): any }> => {
+    const form = new FormData();
+    for (let i = 0; i < n; i++) {
+      const img = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: i, g: 100, b: 200 } } }).png().toBuffer();
+      form.append('files', new Blob([img]), `${i}.png`);
+    }
+    const res = new Response(form);
+    return t.app.inject({ method: 'POST', url: '/api/v1/blur/detect/batch', payload: Buffer.from(await res.arrayBuffer()), headers: { 'content-type': res.headers.get('content-type')!, 'x-api-key': await t.keyFor('batcher') } });
+  };
+
+  it('takes 110 files, and refuses 121 naming the limit', async () => {
+    const ok = await batch(110);
+    expect(ok.statusCode).toBe(202);
+    expect(ok.json().total).toBe(110);
+    const over = await batch(121);
+    expect(over.statusCode).toBe(422);
+    expect(over.json().error.message).toContain('at most 120');
+  });
+});

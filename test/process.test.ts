@@ -88,6 +88,33 @@ describe('argus serve (embedded mode, a real process)', () => {
     expect(await again.exited).toBe(0);
   });
 
+  it('never mints a new admin key after the first start, even when every key was revoked', async () => {
+    const created = await runCli(['keys', 'create', '--name', 'ops', '--owner', 'admin', '--admin'], env);
+    const admin = created.stdout.trim();
+    const ownId = /key (\S+) /.exec(created.stderr)?.[1];
+    const server = await startServer(env);
+    try {
+      const list = (await (await fetch(`http://127.0.0.1:${server.port}/api/v1/keys`, { headers: { 'x-api-key': admin } })).json()) as { items: { id: string }[] };
+      // Revoke every key, the caller's own last.
+      const ids = [...list.items.map((k) => k.id).filter((id) => id !== ownId), ownId];
+      for (const id of ids) {
+        const res = await fetch(`http://127.0.0.1:${server.port}/api/v1/keys/${id}`, { method: 'DELETE', headers: { 'x-api-key': admin } });
+        expect(res.status).toBe(204);
+      }
+    } finally {
+      server.proc.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    }
+    const again = await startServer(env);
+    expect(again.lines.some((l) => l.includes('first admin API key') || l.includes('argus_'))).toBe(false);
+    again.proc.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+    // The way back in is the CLI, with the server stopped.
+    const recovery = await runCli(['keys', 'create', '--name', 'recovery', '--owner', 'admin', '--admin'], env);
+    expect(recovery.code).toBe(0);
+    expect(recovery.stdout.trim()).toMatch(/^argus_/);
+  });
+
   it('migrates on demand', async () => {
     const res = await runCli(['migrate'], env);
     expect(res.code).toBe(0);

@@ -77,6 +77,21 @@ describe.each(DB_MODES)('service plumbing on %s', (mode) => {
   });
 });
 
+describe('CORS by default', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('pglite', {}, { runner: false });
+  });
+  afterAll(() => t.close());
+
+  it('allows no other origin unless ARGUS_CORS_ORIGINS names it (same-origin only)', async () => {
+    const preflight = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/media', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+    const get = await t.app.inject({ url: '/api/v1/media', headers: { origin: 'https://evil.example', 'x-api-key': await t.keyFor('cors') } });
+    expect(get.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
 describe('failures', () => {
   let t: TestApp;
   beforeAll(async () => {
