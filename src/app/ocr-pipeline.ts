@@ -132,11 +132,10 @@ async function requireModels(deps: OcrDeps, opts: OcrOptions): Promise<OcrModels
 }
 
 /**
- * Model inputs reused across calls. OCR inputs change size with every image and line, so a buffer is lent as a
- * view of the length asked for, on the smallest free buffer that holds it and is at most a quarter larger: the
- * whole buffer travels to the inference thread and back, and V8 counts every buffer that arrives as newly
- * allocated memory (it is what drives the main thread's garbage collections), so an oversized one costs more
- * than it saves.
+ * Model inputs reused across calls instead of a fresh multi-megabyte array per call. OCR inputs change size with
+ * every image and line, so a buffer is lent as a view of the length asked for (onnxruntime reads views as they
+ * are), on the smallest free buffer that holds it and is at most a quarter larger: the whole buffer travels to
+ * the inference thread and back, so a much larger one would only move more.
  */
 class TensorViews {
   private readonly free: Float32Array[] = [];
