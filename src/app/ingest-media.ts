@@ -103,7 +103,7 @@ export async function commitUpload(deps: IngestMediaDeps, ownerId: string, stage
           id: staged.id,
           ownerId,
           name: staged.name,
-          path: placed.path,
+          key: placed.key,
           kind: staged.kind,
           size: staged.partial.size,
           contentType: staged.type.mime,
@@ -121,11 +121,11 @@ export async function commitUpload(deps: IngestMediaDeps, ownerId: string, stage
             uploaded_sha256: sha256,
           });
         }
-        if (!result.created && !placed.existed && (await deps.media.countByPath(placed.path)) === 0) await deps.blobs.remove(placed.path);
+        if (!result.created && !placed.existed && (await deps.media.countByKey(placed.key)) === 0) await deps.blobs.remove(staged.kind, placed.key);
         return result;
       } catch (err) {
         // Nothing may be left behind: drop the file unless a record points at it.
-        if (!placed.existed && (await deps.media.countByPath(placed.path)) === 0) await deps.blobs.remove(placed.path);
+        if (!placed.existed && (await deps.media.countByKey(placed.key)) === 0) await deps.blobs.remove(staged.kind, placed.key);
         throw err;
       }
     });
@@ -141,7 +141,7 @@ export async function ingestMedia(deps: IngestMediaDeps, input: UploadInput & { 
 
 /** Hashes the file of a record stored before content hashes existed, and keeps the hash. */
 async function backfillSha256(deps: IngestMediaDeps, record: MediaRecord): Promise<string> {
-  const sha256 = await deps.blobs.sha256Of(record.path);
+  const sha256 = await deps.blobs.sha256Of(record.kind, record.key);
   await deps.media.setSha256(record.ownerId, record.id, sha256);
   return sha256;
 }

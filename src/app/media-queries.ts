@@ -20,8 +20,13 @@ export async function listMedia(media: MediaRepository, ownerId: string, query: 
  */
 export async function deleteMedia(deps: { media: MediaRepository; blobs: BlobStore; locks: ContentLocks }, ownerId: string, id: string): Promise<void> {
   const record = await getMedia(deps.media, ownerId, id);
-  await deps.locks.run(record.sha256 ?? record.path, async () => {
+  await deps.locks.run(contentLockKey(record), async () => {
     if (!(await deps.media.delete(ownerId, id))) throw new AppError('NOT_FOUND', `media ${id} not found`);
-    if ((await deps.media.countByPath(record.path)) === 0) await deps.blobs.remove(record.path);
+    if ((await deps.media.countByKey(record.key)) === 0) await deps.blobs.remove(record.kind, record.key);
   });
+}
+
+/** The lock a medium's file is placed and removed under: its content hash, or its key for records without one. */
+export function contentLockKey(record: Pick<MediaRecord, 'sha256' | 'key'>): string {
+  return record.sha256 ?? record.key;
 }

@@ -1,7 +1,8 @@
 /**
  * Reading text in an image with PP-OCR models on Argus's own inference engine: the DB detector finds text
  * lines as rotated boxes, each box is sampled into a horizontal strip, an optional angle classifier turns
- * upside-down strips, and the CTC recognizer reads them in batches. Lines come back in reading order.
+ * upside-down strips, and the CTC recognizer reads them, long lines one per call and short ones together, all
+ * calls at once so the engine's threads share them. Lines come back in reading order.
  * Pre- and post-processing follow PaddleOCR's reference (DetResizeForTest, NormalizeImage, DBPostProcess,
  * ClsPostProcess, CTCLabelDecode); the values that differ were chosen by measurement (see the constants).
  */
@@ -283,7 +284,8 @@ async function recognize(deps: OcrDeps, models: OcrModels, image: RgbImage, line
     if (last && last.length < BATCH && (last.length + 1) * callWidth([...last, id]) <= REC_COLUMNS) last.push(id);
     else groups.push([id]);
   }
-  groups.reverse();
+  // Largest calls first (by columns, which is what a call costs), so the engine's threads finish close together.
+  groups.sort((a, b) => b.length * callWidth(b) - a.length * callWidth(a));
   const out = new Array<{ text: string; confidence: number }>(lines.length);
   await Promise.all(
     groups.map(async (ids) => {

@@ -32,7 +32,11 @@ export interface MediaRecord {
   readonly id: string;
   readonly ownerId: string;
   readonly name: string;
-  readonly path: string;
+  /**
+   * Where its file is, as the blob store names it: the file's name within its kind's directory (never an absolute
+   * path, so the media volume may be mounted anywhere and restored elsewhere).
+   */
+  readonly key: string;
   readonly kind: MediaKind;
   readonly size: number;
   readonly contentType: string;
@@ -61,9 +65,9 @@ export interface MediaRepository {
   /** Deletes one owner's record; false when there was none. */
   delete(ownerId: string, id: string): Promise<boolean>;
   /** How many records (of any owner) point at a stored file. */
-  countByPath(path: string): Promise<number>;
-  /** The subset of `paths` that some record points at (the startup sweep's question, asked in batches). */
-  pathsInUse(paths: readonly string[]): Promise<Set<string>>;
+  countByKey(key: string): Promise<number>;
+  /** The subset of `keys` that some record points at (the startup sweep's question, asked in batches). */
+  keysInUse(keys: readonly string[]): Promise<Set<string>>;
   /** Records the content hash of a record stored before hashes existed. */
   setSha256(ownerId: string, id: string, sha256: string): Promise<void>;
   /** Sets status and reason only if the current status is still `from`; false when it changed meanwhile. */
@@ -80,7 +84,9 @@ export interface PartialBlob {
 
 /** A file found in the media directories by the startup sweep. */
 export interface StoredFile {
-  readonly path: string;
+  readonly kind: MediaKind;
+  /** Its name in the kind's directory. */
+  readonly key: string;
   /** An upload that never finished (a `.partial-*` file). */
   readonly partial: boolean;
   readonly size: number;
@@ -101,16 +107,20 @@ export interface BlobStore {
   writePartial(kind: MediaKind, source: AsyncIterable<Uint8Array>): Promise<PartialBlob>;
   /** Reads the given byte ranges of a file and returns them concatenated. */
   readRanges(path: string, ranges: readonly { offset: number; length: number }[]): Promise<Buffer>;
-  /** Moves a partial file to its final name; `existed` tells that identical content was already there. */
-  commit(partial: PartialBlob, kind: MediaKind, name: string): Promise<{ path: string; existed: boolean }>;
+  /** Moves a partial file to its final name (its key); `existed` tells that identical content was already there. */
+  commit(partial: PartialBlob, kind: MediaKind, name: string): Promise<{ key: string; existed: boolean }>;
   /** Removes a partial file. */
   discard(partial: PartialBlob): Promise<void>;
+  /** The file of a stored key as a local path (for readers that open it themselves: ffmpeg, sendFile). */
+  locate(kind: MediaKind, key: string): string;
+  /** Whether a stored file is there. */
+  has(kind: MediaKind, key: string): Promise<boolean>;
   /** Reads a whole stored file (images for analysis; bounded by the image size limit). */
-  read(path: string): Promise<Buffer>;
+  read(kind: MediaKind, key: string): Promise<Buffer>;
   /** Removes a stored file; a missing file is not an error. */
-  remove(path: string): Promise<void>;
+  remove(kind: MediaKind, key: string): Promise<void>;
   /** SHA-256 of a stored file (for records stored before hashes existed). */
-  sha256Of(path: string): Promise<string>;
+  sha256Of(kind: MediaKind, key: string): Promise<string>;
   /** Every file in the media directories, partial uploads included. */
   list(): AsyncIterable<StoredFile>;
   /** Throws unless every media directory accepts writes. */
@@ -305,13 +315,22 @@ export interface JobRepository {
    * all their attempts. Returns how many were requeued and failed.
    */
   recover(at: Date): Promise<{ requeued: number; failed: number }>;
-  /** Updates a job that is still running; false if it was cancelled (or finished) meanwhile. */
-  update(id: string, patch: JobPatch, at: Date): Promise<boolean>;
+  /**
+   * Updates a job that is still running; false if it was cancelled (or finished) meanwhile. With `attempt`, only
+   * the run of that attempt may: a run whose job was taken over by another worker (it stalled) changes nothing.
+   */
+  update(id: string, patch: JobPatch, at: Date, attempt?: number): Promise<boolean>;
+  /** Takes one job by id to run it (scale-out: the queue handed it over): running, attempt counted. Null unless queued or running. */
+  claim(id: string, at: Date): Promise<JobRecord | null>;
+  /** Jobs in `status` not changed since `before`, oldest first (for the queue's reconciliation). */
+  idle(status: 'queued' | 'running', before: Date, limit: number): Promise<JobRecord[]>;
+  /** Puts a running job back in the queue as it is (its run was lost with the queue); false if it was not running. */
+  requeue(id: string, at: Date): Promise<boolean>;
   /** Replaces a job's inputs (an upload analysed live becomes its stored medium). */
   setInputs(id: string, inputs: JobInput[], at: Date): Promise<void>;
   /** Puts a running job back in the queue without counting the attempt (graceful shutdown). */
   release(id: string, at: Date): Promise<void>;
-  /** Puts a job back in the queue with a new shape, from scratch: progress, items and events cleared, attempt not counted. */
+  /** Puts a job back in the queue with a new shape, from scratch: progress, items and events cleared. */
   restart(id: string, change: Pick<JobRecord, 'inputs' | 'tasks' | 'options' | 'callbackUrl'>, at: Date): Promise<JobRecord | null>;
   /** Removes a job and its events (a job whose request was refused before it was answered). */
   delete(id: string): Promise<void>;
@@ -324,16 +343,22 @@ export interface JobRepository {
 /** Live job events across the process (or, scaled out, across processes). */
 export interface JobEventBus {
   publish(jobId: string, event: JobEvent): void;
-  /** Calls `listener` for each new event of the job; returns the unsubscribe function. */
-  subscribe(jobId: string, listener: (event: JobEvent) => void): () => void;
+  /**
+   * Calls `listener` for each new event of the job; resolves with the unsubscribe function once events published
+   * from then on are sure to arrive (a Redis subscription is confirmed).
+   */
+  subscribe(jobId: string, listener: (event: JobEvent) => void): Promise<() => void>;
 }
 
 /** The queue as the API sees it: durable state is in the repository; this wakes whoever runs jobs. */
 export interface JobQueue {
-  notify(): void;
-  /** Runs a job this process has already claimed (a live upload) under the runner's supervision. */
-  adopt(job: JobRecord, run: (signal: AbortSignal) => Promise<void>): void;
-  /** Stops a running job of this process (its owner cancelled it); resolves once it has stopped. No-op elsewhere. */
+  /**
+   * Has a stored, queued job run: wakes this process's runner (embedded), or adds it to the shared queue the worker
+   * processes take from (scale-out). A job stored but not yet enqueued (the queue was down) is still never lost:
+   * the stored queued jobs are enqueued again until one runs.
+   */
+  enqueue(job: JobRecord): Promise<void>;
+  /** Stops a job wherever it runs (its owner cancelled it); resolves once it has stopped if it ran in this process. */
   interrupt(jobId: string): Promise<void>;
 }
 

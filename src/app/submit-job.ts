@@ -17,6 +17,8 @@ export interface SubmitJobDeps extends JobEventDeps {
   readonly defaults: AiSettings;
   readonly queue: JobQueue;
   readonly maxAttempts: number;
+  /** Told when a stored job could not be handed to the queue (it will be, later). */
+  readonly onEnqueueFailed?: (job: JobRecord, err: unknown) => void;
 }
 
 /** What a client asks for. */
@@ -63,14 +65,14 @@ export async function submitJob(deps: SubmitJobDeps, request: JobRequest): Promi
   };
   await deps.jobs.insert(job);
   await emitJobEvent(deps, job.id, 'status', { status: 'PENDING' });
-  if (!request.claim) deps.queue.notify();
+  if (!request.claim) await enqueue(deps, job);
   return job;
 }
 
 /**
  * Puts a job this process was running back in the queue with a new shape (an upload whose form ended with other
- * fields than it started with): its events so far are dropped, the attempt is not counted, and it is announced
- * as PENDING again.
+ * fields than it started with): its events so far are dropped and it is announced as PENDING again. The interrupted
+ * run counts as an attempt, so that its number can never be taken by the next run while it may still be stopping.
  */
 export async function restartJob(
   deps: SubmitJobDeps,
@@ -80,6 +82,18 @@ export async function restartJob(
   const job = await deps.jobs.restart(id, change, deps.clock.now());
   if (!job) throw new AppError('NOT_FOUND', `job ${id} not found`);
   await emitJobEvent(deps, id, 'status', { status: 'PENDING', restarted: 'with the fields sent after the file' });
-  deps.queue.notify();
+  await enqueue(deps, job);
   return job;
+}
+
+/**
+ * Hands a stored job to the queue. A queue that is down (Redis restarting) does not fail the request: the job is
+ * stored as queued, and stored queued jobs are enqueued again until one runs.
+ */
+async function enqueue(deps: SubmitJobDeps, job: JobRecord): Promise<void> {
+  try {
+    await deps.queue.enqueue(job);
+  } catch (err) {
+    deps.onEnqueueFailed?.(job, err);
+  }
 }

@@ -5,7 +5,6 @@
  * process is the only writer, as the embedded mode is), and committed files without a record — judged under the
  * content's lock, so an upload placing the same file at that moment is never undone.
  */
-import path from 'node:path';
 import type { BlobStore, ContentLocks, MediaRepository, StoredFile } from './ports.js';
 
 /** Dependencies of the sweep. */
@@ -29,13 +28,13 @@ export async function sweepStorage(deps: SweepDeps, options: { partialMaxAgeMs: 
   const report: SweepReport = { partialFiles: 0, orphanFiles: 0, bytes: 0 };
   let batch: StoredFile[] = [];
   const flush = async (): Promise<void> => {
-    const used = await deps.media.pathsInUse(batch.map((f) => f.path));
+    const used = await deps.media.keysInUse(batch.map((f) => f.key));
     for (const file of batch) {
-      if (used.has(file.path)) continue;
-      const removed = await deps.locks.run(lockKey(file.path), async () => {
+      if (used.has(file.key)) continue;
+      const removed = await deps.locks.run(lockKey(file.key), async () => {
         // Looked at again under the lock: an upload may have recorded it since.
-        if ((await deps.media.countByPath(file.path)) > 0) return false;
-        await deps.blobs.remove(file.path);
+        if ((await deps.media.countByKey(file.key)) > 0) return false;
+        await deps.blobs.remove(file.kind, file.key);
         return true;
       });
       if (removed) {
@@ -48,7 +47,7 @@ export async function sweepStorage(deps: SweepDeps, options: { partialMaxAgeMs: 
   for await (const file of deps.blobs.list()) {
     if (file.partial) {
       if (options.now.getTime() - file.modifiedAt.getTime() >= options.partialMaxAgeMs) {
-        await deps.blobs.remove(file.path);
+        await deps.blobs.remove(file.kind, file.key);
         report.partialFiles++;
         report.bytes += file.size;
       }
@@ -62,8 +61,7 @@ export async function sweepStorage(deps: SweepDeps, options: { partialMaxAgeMs: 
 }
 
 /** The lock a stored file is placed under: its content hash (its name without the extension), as commitUpload uses. */
-function lockKey(file: string): string {
-  const base = path.basename(file);
-  const stem = base.slice(0, base.indexOf('.') < 0 ? undefined : base.indexOf('.'));
-  return /^[0-9a-f]{64}$/.test(stem) ? stem : file;
+function lockKey(key: string): string {
+  const stem = key.slice(0, key.indexOf('.') < 0 ? undefined : key.indexOf('.'));
+  return /^[0-9a-f]{64}$/.test(stem) ? stem : key;
 }

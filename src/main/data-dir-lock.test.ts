@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,9 +47,22 @@ describe('lockDataDir after a crash', () => {
     await release();
   });
 
+  it('takes over a lock that names a pid now worn by another process (a restarted container), or its own pid', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'argus-lock-'));
+    // The parent of this test runs, but started at another time than the lock says.
+    await staleLock(dir, `${os.hostname()} ${process.ppid} 1`);
+    (await lockDataDir(dir, 'test'))();
+    await rm(path.join(dir, 'argus.lock'), { recursive: true, force: true });
+    await staleLock(dir, `${os.hostname()} ${process.pid}`);
+    (await lockDataDir(dir, 'test'))();
+  });
+
   it('refuses at once while a live process holds the lock', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'argus-lock-'));
-    await staleLock(dir, `${os.hostname()} ${process.pid}`);
+    // The parent of this test: alive, and started when its /proc entry says.
+    const stat = await readFile(`/proc/${process.ppid}/stat`, 'utf8');
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    await staleLock(dir, `${os.hostname()} ${process.ppid} ${startTime}`);
     const started = Date.now();
     await expect(lockDataDir(dir, 'cannot start')).rejects.toBeInstanceOf(DataDirLockedError);
     expect(Date.now() - started).toBeLessThan(4000);

@@ -20,7 +20,7 @@ export async function lockDataDir(dataDir: string, what: string): Promise<() => 
   const ownerFile = path.join(dataDir, 'argus.lock.owner');
   const take = async (): Promise<() => Promise<void>> => {
     const release = await lockfile.lock(dataDir, { lockfilePath: lockPath, ...OPTIONS });
-    await writeFile(ownerFile, `${os.hostname()} ${process.pid}`);
+    await writeFile(ownerFile, `${os.hostname()} ${process.pid} ${(await startTime(process.pid)) ?? ''}`.trim());
     return async () => {
       await rm(ownerFile, { force: true });
       await release();
@@ -60,20 +60,33 @@ const WAIT_FOR_HOLDER_MS = 5000;
 async function lockHolder(ownerFile: string): Promise<'running' | 'gone' | 'unknown'> {
   const owner = await readFile(ownerFile, 'utf8').catch(() => null);
   if (!owner) return 'unknown';
-  const [host, pidText] = owner.trim().split(' ');
+  const [host, pidText, started] = owner.trim().split(' ');
   const pid = Number(pidText);
   if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return 'running';
+  // Our own pid, or a pid now worn by another process (a container restarted: its processes get the same small
+  // pids again), names a holder that is gone.
+  if (pid === process.pid) return 'gone';
   try {
     process.kill(pid, 0);
   } catch (err) {
     return (err as { code?: string }).code === 'ESRCH' ? 'gone' : 'running';
   }
-  return (await isZombie(pid)) ? 'gone' : 'running';
+  const stat = await procStat(pid);
+  if (stat?.state === 'Z') return 'gone';
+  if (started && stat && stat.startTime !== started) return 'gone';
+  return 'running';
 }
 
-/** True when the process has exited but its parent has not collected it yet (state Z in /proc; Linux only). */
-async function isZombie(pid: number): Promise<boolean> {
+/** State and start time (clock ticks since boot) of a process, from /proc (Linux); null elsewhere. */
+async function procStat(pid: number): Promise<{ state: string; startTime: string } | null> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  // The state follows the command name, which is in parentheses and may itself contain spaces or parentheses.
-  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  if (stat === null) return null;
+  // The fields after the command name, which is in parentheses and may itself contain spaces or parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Field 3 (state) is the first after the name; field 22 (starttime) the 20th.
+  return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
+}
+
+async function startTime(pid: number): Promise<string | null> {
+  return (await procStat(pid))?.startTime ?? null;
 }

@@ -74,7 +74,7 @@ export async function runAnalysisJob(deps: AnalysisJobDeps, job: JobRecord, sign
   }
   const at = deps.clock.now();
   const status = failure ? 'failed' : 'succeeded';
-  if (!(await deps.jobs.update(job.id, { status, result, error: failure, finishedAt: at }, at))) throw new JobInterrupted('cancelled');
+  if (!(await deps.jobs.update(job.id, { status, result, error: failure, finishedAt: at }, at, job.attempts))) throw new JobInterrupted('cancelled');
   await emitJobEvent(deps, job.id, 'status', { status: taskState(status), ...(failure ? { error_message: failure } : {}) });
   await deps.onFinished?.({ ...job, status, result, error: failure, finishedAt: at });
 }
@@ -87,7 +87,7 @@ async function runItems(deps: AnalysisJobDeps, job: JobRecord, signal: AbortSign
     if (signal.aborted) throw new JobInterrupted('interrupted');
     items[i] = await analyseItem(deps, job, job.inputs[i] as JobInput);
     done++;
-    if (!(await deps.jobs.update(job.id, { items, progress: { done, total: job.inputs.length } }, deps.clock.now()))) throw new JobInterrupted('cancelled');
+    if (!(await deps.jobs.update(job.id, { items, progress: { done, total: job.inputs.length } }, deps.clock.now(), job.attempts))) throw new JobInterrupted('cancelled');
     await emitJobEvent(deps, job.id, 'item', { index: i, ...items[i] });
     await emitJobEvent(deps, job.id, 'progress', { done, total: job.inputs.length });
   }
@@ -110,7 +110,7 @@ async function analyseItem(deps: AnalysisJobDeps, job: JobRecord, input: JobInpu
   let current = await moveMediaStatus(deps, record, MediaStatus.AIProcessing);
   try {
     if (record.kind !== 'image') throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'this job analyses images; submit videos on their own');
-    const data = await deps.blobs.read(record.path);
+    const data = await readStored(deps, record);
     const out: Record<string, unknown> = { ...base };
     if (job.tasks.includes('detect')) {
       const report = await detectObjects(deps, data, jobDetectOptions(job.settings));
@@ -159,4 +159,25 @@ export async function resolveInput(deps: AnalysisJobDeps, job: JobRecord, input:
   const name = decodeURIComponent(new URL(input.url).pathname.split('/').pop() ?? '') || 'download';
   const { record } = await ingestMedia(deps, { ownerId: job.ownerId, filename: name, content: res.body });
   return record;
+}
+
+/** A stored file's bytes; a file missing from this process's volume fails with a reason instead of an internal error. */
+export async function readStored(deps: Pick<AnalysisJobDeps, 'blobs'>, record: MediaRecord): Promise<Buffer> {
+  try {
+    return await deps.blobs.read(record.kind, record.key);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missingFile(record);
+    throw err;
+  }
+}
+
+/** The local path of a stored file, for readers that open it themselves (ffmpeg); fails with the reason when it is missing. */
+export async function storedFile(deps: Pick<AnalysisJobDeps, 'blobs'>, record: MediaRecord): Promise<string> {
+  if (!(await deps.blobs.has(record.kind, record.key))) throw missingFile(record);
+  return deps.blobs.locate(record.kind, record.key);
+}
+
+/** The failure of a job whose input file is not on this process's media volume. */
+export function missingFile(record: MediaRecord): AppError {
+  return new AppError('NOT_FOUND', `the file of media ${record.id} (${record.name}) is missing from this process's media volume; every API and worker process must mount the same ARGUS_DATA_DIR`);
 }

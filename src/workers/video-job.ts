@@ -17,7 +17,7 @@ import { roundBox, type Box } from '../domain/geometry.js';
 import { MediaStatus } from '../domain/media-status.js';
 import { Tracker, type TrackSummary } from '../domain/tracking/tracker.js';
 import { moveMediaStatus } from '../app/move-media-status.js';
-import { jobDetectOptions, JobInterrupted, resolveInput, type AnalysisJobDeps } from './analysis-job.js';
+import { jobDetectOptions, JobInterrupted, resolveInput, storedFile, type AnalysisJobDeps } from './analysis-job.js';
 
 /** Dependencies of video jobs. */
 export interface VideoJobDeps extends DetectObjectsDeps, OcrDeps, JobEventDeps {
@@ -53,10 +53,11 @@ export async function runVideoJob(
   if (record.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${record.name} is not a video`);
   let current = await moveMediaStatus(deps, record, MediaStatus.AIProcessing);
   try {
-    const facts = await deps.videos.probe(record.path);
+    const file = await storedFile(deps, record);
+    const facts = await deps.videos.probe(file);
     const bibs = job.tasks.includes('bibs') ? new VideoBibs(deps, job) : null;
     const faces = job.tasks.includes('faces') ? new VideoFaces(deps, job) : null;
-    const result = await analyseVideo(deps, job, record.path, facts, signal, bibs, faces);
+    const result = await analyseVideo(deps, job, file, facts, signal, bibs, faces);
     await bibs?.save(job.ownerId, record.id);
     await faces?.save(job.ownerId, record.id);
     current = await moveMediaStatus(deps, current, MediaStatus.AIProcessed);
@@ -81,16 +82,17 @@ async function runLive(deps: VideoJobDeps, job: JobRecord, signal: AbortSignal, 
     let bibs = job.tasks.includes('bibs') ? new VideoBibs(deps, job) : null;
     let faces = job.tasks.includes('faces') ? new VideoFaces(deps, job) : null;
     try {
-      result = await analyseVideo(deps, job, live.bytes, null, signal, bibs, faces, async () => deps.videos.probe((await live.stored).path));
+      result = await analyseVideo(deps, job, live.bytes, null, signal, bibs, faces, async () => deps.videos.probe(await storedFile(deps, await live.stored)));
     } catch (err) {
       // Some files cannot be decoded from a pipe after all: once stored, they are analysed again from the file.
       const record = await processing.catch(() => null);
       if (!(err instanceof AppError) || !record || signal.aborted) throw err;
       await emitJobEvent(deps, job.id, 'status', { status: 'PROCESSING', restarted: `from the stored file (${err.message})` });
-      const facts = await deps.videos.probe(record.path);
+      const file = await storedFile(deps, record);
+      const facts = await deps.videos.probe(file);
       bibs = job.tasks.includes('bibs') ? new VideoBibs(deps, job) : null;
       faces = job.tasks.includes('faces') ? new VideoFaces(deps, job) : null;
-      result = await analyseVideo(deps, job, record.path, facts, signal, bibs, faces);
+      result = await analyseVideo(deps, job, file, facts, signal, bibs, faces);
     }
     const record = await processing;
     await bibs?.save(job.ownerId, record.id);
@@ -177,7 +179,7 @@ async function analyseVideo(
     await emitJobEvent(deps, job.id, 'progress', { done, total, frame: frame.index, timestamp: out.timestamp });
     if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
       lastProgress = performance.now();
-      if (!(await deps.jobs.update(job.id, { progress: { done, total } }, deps.clock.now()))) throw new JobInterrupted('cancelled');
+      if (!(await deps.jobs.update(job.id, { progress: { done, total } }, deps.clock.now(), job.attempts))) throw new JobInterrupted('cancelled');
     }
   };
 
@@ -200,7 +202,7 @@ async function analyseVideo(
 
   const facts = known ?? (await (factsLater as () => Promise<VideoFacts>)());
   const elapsed = (performance.now() - started) / 1000;
-  await deps.jobs.update(job.id, { progress: { done: frames.length, total: frames.length } }, deps.clock.now());
+  await deps.jobs.update(job.id, { progress: { done: frames.length, total: frames.length } }, deps.clock.now(), job.attempts);
   return {
     video: { width: facts.width, height: facts.height, fps: round(facts.fps, 3), duration_seconds: facts.durationSeconds, frame_count: facts.frameCount, codec: facts.codec },
     sampling: { every_nth_frame: sampling.everyNth, min_seconds: sampling.minSeconds, analysed_frames: frames.length },

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { JobPatch, JobRecord, JobRepository } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
 import type { JobEvent, JobInput, JobStatus, JobTask } from '../../domain/job.js';
@@ -115,7 +115,31 @@ export class SqlJobRepository implements JobRepository {
     return { requeued: requeued.length, failed: failed.length };
   }
 
-  async update(id: string, patch: JobPatch, at: Date): Promise<boolean> {
+  async claim(id: string, at: Date): Promise<JobRecord | null> {
+    const rows = await this.db
+      .update(jobs)
+      .set({ status: 'running', attempts: sql`${jobs.attempts} + 1`, startedAt: sql`coalesce(${jobs.startedAt}, ${at})`, updatedAt: at })
+      .where(and(eq(jobs.id, id), inArray(jobs.status, LIVE)))
+      .returning();
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async idle(status: 'queued' | 'running', before: Date, limit: number): Promise<JobRecord[]> {
+    const rows = await this.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.status, status), lt(jobs.updatedAt, before)))
+      .orderBy(asc(jobs.updatedAt))
+      .limit(limit);
+    return rows.map(toRecord);
+  }
+
+  async requeue(id: string, at: Date): Promise<boolean> {
+    const rows = await this.db.update(jobs).set({ status: 'queued', updatedAt: at }).where(and(eq(jobs.id, id), eq(jobs.status, 'running'))).returning({ id: jobs.id });
+    return rows.length > 0;
+  }
+
+  async update(id: string, patch: JobPatch, at: Date, attempt?: number): Promise<boolean> {
     const set: Partial<typeof jobs.$inferInsert> = { updatedAt: at };
     if (patch.status) set.status = patch.status;
     if (patch.progress) {
@@ -126,7 +150,9 @@ export class SqlJobRepository implements JobRepository {
     if (patch.result !== undefined) set.result = patch.result;
     if (patch.error !== undefined) set.error = patch.error;
     if (patch.finishedAt !== undefined) set.finishedAt = patch.finishedAt;
-    const rows = await this.db.update(jobs).set(set).where(and(eq(jobs.id, id), eq(jobs.status, 'running'))).returning({ id: jobs.id });
+    const filters = [eq(jobs.id, id), eq(jobs.status, 'running')];
+    if (attempt !== undefined) filters.push(eq(jobs.attempts, attempt));
+    const rows = await this.db.update(jobs).set(set).where(and(...filters)).returning({ id: jobs.id });
     return rows.length > 0;
   }
 
@@ -152,7 +178,6 @@ export class SqlJobRepository implements JobRepository {
           tasks: change.tasks,
           options: { ...change.options },
           callbackUrl: change.callbackUrl,
-          attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
           progressDone: 0,
           progressTotal: 0,
           items: change.inputs.map(() => null),

@@ -7,7 +7,8 @@ import { media } from './schema.js';
 type Row = typeof media.$inferSelect;
 
 function toRecord(row: Row): MediaRecord {
-  return { ...row, status: row.status as MediaStatus };
+  const { path, ...rest } = row;
+  return { ...rest, key: path, status: row.status as MediaStatus };
 }
 
 /** Media records in PostgreSQL or PGlite. */
@@ -15,7 +16,8 @@ export class SqlMediaRepository implements MediaRepository {
   constructor(private readonly db: Db) {}
 
   async insertIfAbsent(record: MediaRecord): Promise<{ record: MediaRecord; created: boolean }> {
-    const inserted = await this.db.insert(media).values(record).onConflictDoNothing().returning();
+    const { key, ...rest } = record;
+    const inserted = await this.db.insert(media).values({ ...rest, path: key }).onConflictDoNothing().returning();
     if (inserted[0]) return { record: toRecord(inserted[0]), created: true };
     const existing = await this.find(record.ownerId, record.id);
     if (!existing) throw new Error(`media ${record.id} conflicted but is not there`);
@@ -44,14 +46,14 @@ export class SqlMediaRepository implements MediaRepository {
     return rows.length > 0;
   }
 
-  async countByPath(path: string): Promise<number> {
-    const rows = await this.db.select({ n: count() }).from(media).where(eq(media.path, path));
+  async countByKey(key: string): Promise<number> {
+    const rows = await this.db.select({ n: count() }).from(media).where(eq(media.path, key));
     return Number(rows[0]?.n ?? 0);
   }
 
-  async pathsInUse(paths: readonly string[]): Promise<Set<string>> {
-    if (paths.length === 0) return new Set();
-    const rows = await this.db.selectDistinct({ path: media.path }).from(media).where(inArray(media.path, [...paths]));
+  async keysInUse(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.db.selectDistinct({ path: media.path }).from(media).where(inArray(media.path, [...keys]));
     return new Set(rows.map((r) => r.path));
   }
 

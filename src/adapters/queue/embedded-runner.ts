@@ -39,6 +39,12 @@ export class EmbeddedJobRunner implements JobQueue {
     this.notify();
   }
 
+  /** Wakes the runner for a job just stored as queued. */
+  async enqueue(): Promise<void> {
+    this.notify();
+  }
+
+  /** Looks for queued jobs now. */
   notify(): void {
     if (this.stopped) return;
     if (this.pumping) {
@@ -85,6 +91,7 @@ export class EmbeddedJobRunner implements JobQueue {
     }
   }
 
+  /** Runs a job this process has already claimed (a live upload) under the runner's supervision. */
   adopt(job: JobRecord, run: (signal: AbortSignal) => Promise<void>): void {
     this.launch(job, run);
   }
@@ -109,8 +116,8 @@ export class EmbeddedJobRunner implements JobQueue {
           const at = this.opts.clock.now();
           const last = job.attempts >= job.maxAttempts;
           await (last
-            ? this.opts.jobs.update(job.id, { status: 'failed', error: `failed ${job.attempts} time(s): ${err instanceof Error ? err.message : String(err)}`, finishedAt: at }, at)
-            : this.opts.jobs.update(job.id, { status: 'queued' }, at));
+            ? this.opts.jobs.update(job.id, { status: 'failed', error: `failed ${job.attempts} time(s): ${err instanceof Error ? err.message : String(err)}`, finishedAt: at }, at, job.attempts)
+            : this.opts.jobs.update(job.id, { status: 'queued' }, at, job.attempts));
         }
       } finally {
         this.running.delete(job.id);

@@ -11,7 +11,7 @@ export class MemoryEventBus implements JobEventBus {
     this.emitter.emit(jobId, event);
   }
 
-  subscribe(jobId: string, listener: (event: JobEvent) => void): () => void {
+  async subscribe(jobId: string, listener: (event: JobEvent) => void): Promise<() => void> {
     this.emitter.on(jobId, listener);
     return () => this.emitter.off(jobId, listener);
   }

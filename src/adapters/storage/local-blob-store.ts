@@ -45,53 +45,70 @@ export class LocalBlobStore implements BlobStore {
     return readFileRanges(file, ranges);
   }
 
-  async commit(partial: PartialBlob, kind: MediaKind, name: string): Promise<{ path: string; existed: boolean }> {
-    if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new Error(`bad blob name ${name}`);
-    const final = path.join(this.dirs[kind], name);
+  async commit(partial: PartialBlob, kind: MediaKind, name: string): Promise<{ key: string; existed: boolean }> {
+    const final = this.locate(kind, name);
     try {
       // link() fails if the target exists, so concurrent uploads of the same content never clobber each other.
       await link(partial.path, final);
       await unlink(partial.path);
-      return { path: final, existed: false };
+      return { key: name, existed: false };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         await unlink(partial.path);
-        return { path: final, existed: true };
+        return { key: name, existed: true };
       }
       if ((err as NodeJS.ErrnoException).code === 'EPERM' || (err as NodeJS.ErrnoException).code === 'ENOTSUP') {
         // Filesystems without hard links: a plain rename (same content, so overwriting is harmless).
         await rename(partial.path, final);
-        return { path: final, existed: false };
+        return { key: name, existed: false };
       }
       throw err;
     }
+  }
+
+  locate(kind: MediaKind, key: string): string {
+    // Records written before keys existed hold absolute paths.
+    if (path.isAbsolute(key)) return key;
+    if (key.includes('/') || key.includes('\\') || key.startsWith('..') || key === '') throw new Error(`bad blob key ${key}`);
+    return path.join(this.dirs[kind], key);
   }
 
   async discard(partial: PartialBlob): Promise<void> {
     await rm(partial.path, { force: true });
   }
 
-  async read(file: string): Promise<Buffer> {
-    return readFile(file);
+  async has(kind: MediaKind, key: string): Promise<boolean> {
+    return access(this.locate(kind, key)).then(
+      () => true,
+      () => false,
+    );
   }
 
-  async remove(file: string): Promise<void> {
-    await rm(file, { force: true });
+  async read(kind: MediaKind, key: string): Promise<Buffer> {
+    return readFile(this.locate(kind, key));
   }
 
-  async sha256Of(file: string): Promise<string> {
+  async remove(kind: MediaKind, key: string): Promise<void> {
+    await rm(this.locate(kind, key), { force: true });
+  }
+
+  async sha256Of(kind: MediaKind, key: string): Promise<string> {
     const hash = createHash('sha256');
-    await pipeline(createReadStream(file), hash);
+    await pipeline(createReadStream(this.locate(kind, key)), hash);
     return hash.digest('hex');
   }
 
   async *list(): AsyncIterable<StoredFile> {
-    for (const dir of new Set(Object.values(this.dirs))) {
+    const seen = new Set<string>();
+    for (const kind of Object.keys(this.dirs) as MediaKind[]) {
+      const dir = this.dirs[kind];
+      // Both kinds may share one directory: each file is listed once.
+      if (seen.has(dir)) continue;
+      seen.add(dir);
       for await (const entry of await opendir(dir)) {
         if (!entry.isFile() || entry.name.startsWith('.probe-')) continue;
-        const file = path.join(dir, entry.name);
-        const info = await stat(file).catch(() => null);
-        if (info) yield { path: file, partial: entry.name.startsWith('.partial-'), size: info.size, modifiedAt: info.mtime };
+        const info = await stat(path.join(dir, entry.name)).catch(() => null);
+        if (info) yield { kind, key: entry.name, partial: entry.name.startsWith('.partial-'), size: info.size, modifiedAt: info.mtime };
       }
     }
   }

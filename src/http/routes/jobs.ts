@@ -395,6 +395,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     let ended = false;
     const pending: JobEvent[] = [];
     let replaying = true;
+    let unsubscribe = (): void => undefined;
     const finish = (): void => {
       if (ended) return;
       ended = true;
@@ -408,10 +409,13 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
       if (e.type === 'status' && (e.data.status === 'SUCCESS' || e.data.status === 'FAILED')) finish();
     };
-    // Subscribe before replaying so nothing published meanwhile is missed; duplicates are dropped by seq.
-    const unsubscribe = deps.bus.subscribe(job.id, (e) => (replaying ? pending.push(e) : write(e)));
     const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
     res.on('close', finish);
+    // Subscribed (and the subscription confirmed) before replaying, so nothing published meanwhile is missed;
+    // duplicates are dropped by seq.
+    const stop = await deps.bus.subscribe(job.id, (e) => (replaying ? pending.push(e) : write(e)));
+    if (ended) stop();
+    else unsubscribe = stop;
     for (const e of await deps.jobs.events(job.id, after)) write(e);
     replaying = false;
     for (const e of pending.sort((a, b) => a.seq - b.seq)) write(e);

@@ -86,7 +86,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteDeps> = async (app
     },
     async (request, reply) => {
       const record = await getMedia(deps.media, request.principal.ownerId, request.params.id);
-      return reply.type(record.contentType).sendFile(path.basename(record.path), path.dirname(record.path), { dotfiles: 'deny', cacheControl: false });
+      const file = deps.blobs.locate(record.kind, record.key);
+      return reply.type(record.contentType).sendFile(path.basename(file), path.dirname(file), { dotfiles: 'deny', cacheControl: false });
     },
   );
 
