@@ -51,10 +51,10 @@ describe('lockDataDir after a crash', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'argus-lock-'));
     // The parent of this test runs, but started at another time than the lock says.
     await staleLock(dir, `${os.hostname()} ${process.ppid} 1`);
-    (await lockDataDir(dir, 'test'))();
+    await (await lockDataDir(dir, 'test'))();
     await rm(path.join(dir, 'argus.lock'), { recursive: true, force: true });
     await staleLock(dir, `${os.hostname()} ${process.pid}`);
-    (await lockDataDir(dir, 'test'))();
+    await (await lockDataDir(dir, 'test'))();
   });
 
   it('refuses at once while a live process holds the lock', async () => {
