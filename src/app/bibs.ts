@@ -74,16 +74,19 @@ export async function recognizeBibsInPixels(deps: BibDeps, image: RgbImage, opts
   const found: (BibCandidate & { personBox: Box | null })[] = [];
   if (bibModel) {
     const report = await detectInPixels(deps, image, { ...opts.persons, model: bibModel, classes: [], task: 'bib-detect' });
-    for (const d of report.detections) {
-      const best = tallest(await readRegion(deps, image, grow(d.box, BIB_MARGIN), opts));
+    // Every region is read at once (results kept in order): the engine's threads share the regions of a photo.
+    const reads = await Promise.all(report.detections.map((d) => readRegion(deps, image, grow(d.box, BIB_MARGIN), opts)));
+    report.detections.forEach((d, k) => {
+      const best = tallest(reads[k] ?? []);
       if (best) found.push({ ...best, box: d.box, personBox: holder(d.box, tall) });
-    }
+    });
   } else {
     // One bib per person: the tallest number on the torso (sponsor lines and dates are smaller or not digits).
-    for (const person of tall) {
-      const best = tallest(await readRegion(deps, image, torsoRegion(person), opts));
+    const reads = await Promise.all(tall.map((person) => readRegion(deps, image, torsoRegion(person), opts)));
+    tall.forEach((person, k) => {
+      const best = tallest(reads[k] ?? []);
       if (best) found.push({ ...best, personBox: person });
-    }
+    });
     // No person, or none of them carried a readable bib (a card held up beside them, a runner the detector
     // missed next to a bystander it found): the whole image is read.
     if (found.length === 0) for (const c of await readRegion(deps, image, null, opts)) found.push({ ...c, personBox: holder(c.box, people) });
