@@ -78,7 +78,7 @@ export async function startTestApp(mode: 'pglite' | 'postgres', env: Record<stri
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const services = await createServices(config, logger);
   const { database, deps } = services;
-  if (opts.runner !== false) await services.runner.start();
+  if (opts.runner !== false) await services.runner?.start();
   services.delivery.start();
   const app = await buildApp(deps);
   await app.ready();

@@ -141,7 +141,7 @@ describe.each(DB_MODES)('jobs on %s', (mode) => {
 
   it('cancels a queued job', async () => {
     // Stop the runner so the job stays queued, cancel it, then let the runner go on.
-    await t.services.runner.stop();
+    await t.services.runner?.stop();
     const up = await multipart({ file: { data: await readFile(testdata('images/messi5.jpg')), filename: 'm.jpg' } });
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: up.payload, headers: { ...up.headers, ...headers() } });
     const id = res.json<{ task_id: string }>().task_id;
@@ -149,7 +149,7 @@ describe.each(DB_MODES)('jobs on %s', (mode) => {
     const cancelled = await t.app.inject({ method: 'DELETE', url: `/api/v1/jobs/${id}`, headers: headers() });
     expect(cancelled.json()).toMatchObject({ status: 'cancelled', state: 'FAILED', error: 'cancelled' });
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/jobs/${id}`, headers: headers() })).statusCode).toBe(409);
-    await t.services.runner.start();
+    await t.services.runner?.start();
     const events = await readEvents(`${base}/api/v1/jobs/${id}/events`, headers());
     expect(events.at(-1)).toMatchObject({ event: 'status', data: { status: 'FAILED', error_message: 'cancelled' } });
   });

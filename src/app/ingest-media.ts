@@ -26,6 +26,8 @@ export interface IngestMediaDeps {
 export interface UploadInput {
   readonly filename: string | undefined;
   readonly content: AsyncIterable<Uint8Array>;
+  /** The partial file's name, when another process must be able to find it while it is written. */
+  readonly partialName?: string;
 }
 
 /** An upload written to a partial file, identified, and not yet recorded. */
@@ -59,7 +61,7 @@ export async function stageUpload(deps: Pick<IngestMediaDeps, 'blobs' | 'sniffer
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', `the file name says ${claimed} but the content is ${type.mime}`);
   }
 
-  const partial = await deps.blobs.writePartial(kind, prepend(head, iterator));
+  const partial = await deps.blobs.writePartial(kind, prepend(head, iterator), input.partialName);
   try {
     const samples = await deps.blobs.readRanges(partial.path, sampleRanges(partial.size));
     return { id: mediaIdFromSamples(partial.size, samples), name, kind, type, partial };

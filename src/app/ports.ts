@@ -82,6 +82,15 @@ export interface PartialBlob {
   readonly sha256: string;
 }
 
+/** A file read while another process may still be appending to it. */
+export interface GrowingFile {
+  /** Its size now. */
+  size(): Promise<number>;
+  /** Up to `length` bytes from `position` (fewer at the current end). */
+  read(position: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
 /** A file found in the media directories by the startup sweep. */
 export interface StoredFile {
   readonly kind: MediaKind;
@@ -103,8 +112,15 @@ export interface ContentLocks {
 
 /** Where media bytes live (the local filesystem first; a shared volume or object store later). */
 export interface BlobStore {
-  /** Streams `source` into a partial file beside the final place for `kind`. Leaves nothing behind on failure. */
-  writePartial(kind: MediaKind, source: AsyncIterable<Uint8Array>): Promise<PartialBlob>;
+  /**
+   * Streams `source` into a partial file beside the final place for `kind` (named `name` when given, from
+   * `newPartialName`, so another process can follow it while it grows). Leaves nothing behind on failure.
+   */
+  writePartial(kind: MediaKind, source: AsyncIterable<Uint8Array>, name?: string): Promise<PartialBlob>;
+  /** A fresh name for a partial file. */
+  newPartialName(): string;
+  /** Opens a file that may still be growing (a partial upload another process writes), or a stored one. */
+  openGrowing(kind: MediaKind, key: string): Promise<GrowingFile>;
   /** Reads the given byte ranges of a file and returns them concatenated. */
   readRanges(path: string, ranges: readonly { offset: number; length: number }[]): Promise<Buffer>;
   /** Moves a partial file to its final name (its key); `existed` tells that identical content was already there. */
@@ -314,7 +330,7 @@ export interface JobRepository {
    * After a restart: jobs left running by a process that died go back to the queue, or fail once they have used
    * all their attempts. Returns how many were requeued and failed.
    */
-  recover(at: Date): Promise<{ requeued: number; failed: number }>;
+  recover(at: Date): Promise<{ requeued: number; failed: JobRecord[] }>;
   /**
    * Updates a job that is still running; false if it was cancelled (or finished) meanwhile. With `attempt`, only
    * the run of that attempt may: a run whose job was taken over by another worker (it stalled) changes nothing.
@@ -324,6 +340,8 @@ export interface JobRepository {
   claim(id: string, at: Date): Promise<JobRecord | null>;
   /** Jobs in `status` not changed since `before`, oldest first (for the queue's reconciliation). */
   idle(status: 'queued' | 'running', before: Date, limit: number): Promise<JobRecord[]>;
+  /** How many jobs of each kind are queued or running now, or ended (by status) since `since`. */
+  stateCounts(since: Date): Promise<{ kind: JobKind; status: JobStatus; count: number }[]>;
   /** Puts a running job back in the queue as it is (its run was lost with the queue); false if it was not running. */
   requeue(id: string, at: Date): Promise<boolean>;
   /** Replaces a job's inputs (an upload analysed live becomes its stored medium). */
@@ -336,7 +354,11 @@ export interface JobRepository {
   delete(id: string): Promise<void>;
   /** Cancels a queued or running job; returns the job after the change, or null if it does not exist. */
   cancel(ownerId: string, id: string, at: Date): Promise<JobRecord | null>;
-  appendEvent(jobId: string, type: JobEvent['type'], data: Record<string, unknown>, at: Date): Promise<JobEvent>;
+  /**
+   * Stores an event of a job. Only `status` events may be added to a job that is not running: null means the job
+   * was cancelled (or taken over) and the event was not stored, so a stopped job never streams anything more.
+   */
+  appendEvent(jobId: string, type: JobEvent['type'], data: Record<string, unknown>, at: Date): Promise<JobEvent | null>;
   events(jobId: string, afterSeq: number): Promise<JobEvent[]>;
 }
 

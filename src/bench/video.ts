@@ -66,7 +66,7 @@ export async function benchVideo(file = path.join(ROOT, '../shared/testdata/vide
 
     // 3. The whole job through the runner.
     await services.warmUp();
-    await services.runner.start();
+    await services.runner?.start();
     const { record } = await ingestMedia(deps, { ownerId: 'bench', filename: path.basename(file), content: createReadStream(file) });
     const jobRates: number[] = [];
     let analysed = 0;

@@ -15,8 +15,10 @@ import { addModelsCommand } from './models-command.js';
 
 /** What the commands need from the startup file. */
 export interface CliContext {
-  loadConfig(): Config;
+  /** Reads the configuration, with `overrides` (command-line options) over the environment. */
+  loadConfig(overrides?: Record<string, string>): Config;
   startApi(config: Config): Promise<unknown>;
+  startWorker(config: Config): Promise<unknown>;
   print(line: string): void;
 }
 
@@ -42,6 +44,14 @@ export function buildProgram(ctx: CliContext): Command {
     .description('start the API server (PORT, HOST and the ARGUS_* settings apply)')
     .action(async () => {
       await ctx.startApi(ctx.loadConfig());
+    });
+
+  program
+    .command('worker')
+    .description('run jobs from the shared queue (scale-out mode: REDIS_URL and DATABASE_URL); any number, on any machine')
+    .option('--concurrency <n>', 'jobs run at once (default ARGUS_WORKER_CONCURRENCY, 2)')
+    .action(async (opts: { concurrency?: string }) => {
+      await ctx.startWorker(ctx.loadConfig(opts.concurrency !== undefined ? { ARGUS_WORKER_CONCURRENCY: opts.concurrency } : undefined));
     });
 
   program

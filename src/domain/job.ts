@@ -5,7 +5,8 @@
 import { AppError } from './errors.js';
 
 /** What a job analyses. */
-export type JobKind = 'image' | 'batch' | 'video';
+export const JOB_KINDS = ['image', 'batch', 'video'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Analyses a job can run on each item. */
 export const JOB_TASKS = ['detect', 'blur', 'faces', 'bibs'] as const;
@@ -18,7 +19,11 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
  * One thing to analyse: a stored medium, a URL fetched when the job runs, or a video still being uploaded (its
  * analysis runs as the bytes arrive; the input becomes the stored medium once the upload is complete).
  */
-export type JobInput = { readonly mediaId: string; readonly name?: string } | { readonly url: string } | { readonly uploading: string };
+export type JobInput =
+  | { readonly mediaId: string; readonly name?: string }
+  | { readonly url: string }
+  /** `partial`: the file it is being written to, which a worker on another process follows (scale-out). */
+  | { readonly uploading: string; readonly partial?: string };
 
 /** Per-job choices beyond the settings: the face collection to search, and whether faces are only detected. */
 export interface JobOptions {

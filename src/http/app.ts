@@ -10,6 +10,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type {
@@ -26,7 +27,6 @@ import type {
   JobQueue,
   JobRepository,
   JobRecord,
-  LiveUpload,
   MediaRepository,
   ModelCatalog,
   FaceRepository,
@@ -52,7 +52,7 @@ import { blurRoutes } from './routes/blur.js';
 import { detectRoutes } from './routes/detect.js';
 import { faceRoutes } from './routes/faces.js';
 import { bibRoutes } from './routes/bibs.js';
-import { jobRoutes } from './routes/jobs.js';
+import { jobRoutes, type LiveUploads } from './routes/jobs.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
@@ -88,11 +88,13 @@ export interface AppDeps {
   readonly dictionaries: CharacterDictionaries;
   /** Called when a job ends outside the runner (cancelled): queues its webhook and callback deliveries. */
   readonly onJobFinished: (job: JobRecord) => Promise<void>;
-  /** Analyses a claimed video job from its upload stream (absent: videos are analysed once stored). */
-  readonly runLive?: (job: JobRecord, live: LiveUpload) => void;
+  /** How uploads of streamable videos are analysed while they arrive (absent: once stored). */
+  readonly liveUploads?: LiveUploads;
   /** Null turns authentication off (every request acts as the default owner). */
   readonly auth: Authenticator | null;
   readonly readiness: readonly ReadinessCheck[];
+  /** Where rate-limit counters live when several API instances share them (scale-out); absent: in memory. */
+  readonly rateLimitStore?: Redis | undefined;
   readonly metrics?: Registry;
   readonly settings: {
     readonly maxUploadBytes: number;
@@ -180,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      const failures = await rateLimits(api, { perMinute: s.rateLimitPerMinute, authFailuresPerMinute: s.authFailuresPerMinute });
+      const failures = await rateLimits(api, { perMinute: s.rateLimitPerMinute, authFailuresPerMinute: s.authFailuresPerMinute, redis: deps.rateLimitStore });
       authenticate(api, deps.auth, failures);
       imageBudget(api, deps.imageBudget, deps.decoder);
       await api.register(mediaRoutes, {

@@ -1,10 +1,16 @@
 /** Startup file of the `argus` command. */
 import { buildProgram } from '../cli/program.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, loadEnv } from './config.js';
 import { DataDirLockedError } from './data-dir-lock.js';
 import { startApi } from './start-api.js';
+import { startWorker } from './start-worker.js';
 
-const program = buildProgram({ loadConfig: () => loadConfig(), startApi, print: (line) => process.stdout.write(`${line}\n`) });
+const program = buildProgram({
+  loadConfig: (overrides) => loadConfig(overrides ? { ...loadEnv(), ...overrides } : undefined),
+  startApi,
+  startWorker,
+  print: (line) => process.stdout.write(`${line}\n`),
+});
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import dotenv from 'dotenv';
 import envSchema from 'env-schema';
 import Type, { type Static } from 'typebox';
 import { DEFAULT_VECTOR_INDEX } from '../adapters/db/vector-sql.js';
@@ -16,6 +17,13 @@ export const ConfigSchema = Type.Object({
   ARGUS_IMAGES_DIR: Type.Optional(Type.String({ minLength: 1 })),
   ARGUS_VIDEOS_DIR: Type.Optional(Type.String({ minLength: 1 })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  ARGUS_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  ARGUS_WORKER_METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+  ARGUS_QUEUE_LOCK_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  ARGUS_QUEUE_STALLED_CHECK_MS: Type.Integer({ minimum: 500, default: 15_000 }),
+  ARGUS_QUEUE_RECONCILE_MS: Type.Integer({ minimum: 500, default: 30_000 }),
+  ARGUS_LIVE_UPLOAD_IDLE_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   ARGUS_MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 2 * 1024 ** 3 }),
   ARGUS_MAX_IMAGE_BYTES: Type.Integer({ minimum: 1, default: 64 * 1024 ** 2 }),
   ARGUS_MAX_PIXELS: Type.Integer({ minimum: 1024, default: 100_000_000 }),
@@ -72,6 +80,10 @@ export interface Config {
   readonly imagesDir: string;
   readonly videosDir: string;
   readonly databaseUrl: string | undefined;
+  /** Set: the scale-out mode (jobs on BullMQ for worker processes, events and rate limits shared through Redis). */
+  readonly redisUrl: string | undefined;
+  /** Worker processes: jobs run at once, the health/metrics port (0: none), the queue's timings. */
+  readonly worker: { concurrency: number; metricsPort: number; lockMs: number; stalledCheckMs: number; reconcileMs: number; liveUploadIdleMs: number };
   readonly pgliteDir: string;
   readonly maxUploadBytes: number;
   readonly maxImageBytes: number;
@@ -131,6 +143,12 @@ export interface Config {
   readonly trustProxy: boolean;
 }
 
+/** The process environment with `.env` (in the working directory) under it, as loadConfig reads it by default. */
+export function loadEnv(): Record<string, string | undefined> {
+  dotenv.config({ quiet: true });
+  return { ...process.env };
+}
+
 /** A configuration value that is present but wrong; the message names the variable. */
 export class ConfigError extends Error {}
 
@@ -140,14 +158,18 @@ export class ConfigError extends Error {}
  */
 export function loadConfig(env?: Record<string, string | undefined>): Config {
   let raw: RawConfig;
+  // An empty variable counts as unset (`DATABASE_URL= argus serve`), except where empty has a meaning of its own.
+  const given = Object.fromEntries(Object.entries(env ?? loadEnv()).filter(([k, v]) => v !== '' || k === 'ARGUS_MODELS_PATH'));
   try {
-    raw = envSchema<RawConfig>({
-      schema: ConfigSchema,
-      ...(env ? { data: env, env: false, dotenv: false } : { dotenv: true }),
-    });
+    raw = envSchema<RawConfig>({ schema: ConfigSchema, data: given, env: false, dotenv: false });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new ConfigError(`invalid configuration: ${message.replace(/^env\//, '').replace(/, env\//g, ', ')}`);
+  }
+  if (raw.REDIS_URL && !raw.DATABASE_URL) {
+    throw new ConfigError(
+      'invalid configuration: REDIS_URL needs DATABASE_URL too — the scale-out mode keeps its state in PostgreSQL, which every API and worker process shares (the embedded PGlite database belongs to one process). Set DATABASE_URL=postgres://..., or unset REDIS_URL for the embedded mode',
+    );
   }
   const dataDir = path.resolve(raw.ARGUS_DATA_DIR);
   let publicKeyPem = raw.ARGUS_JWT_PUBLIC_KEY;
@@ -174,6 +196,15 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     imagesDir: path.resolve(raw.ARGUS_IMAGES_DIR ?? path.join(dataDir, 'images')),
     videosDir: path.resolve(raw.ARGUS_VIDEOS_DIR ?? path.join(dataDir, 'videos')),
     databaseUrl: raw.DATABASE_URL,
+    redisUrl: raw.REDIS_URL,
+    worker: {
+      concurrency: raw.ARGUS_WORKER_CONCURRENCY,
+      metricsPort: raw.ARGUS_WORKER_METRICS_PORT,
+      lockMs: raw.ARGUS_QUEUE_LOCK_MS,
+      stalledCheckMs: raw.ARGUS_QUEUE_STALLED_CHECK_MS,
+      reconcileMs: raw.ARGUS_QUEUE_RECONCILE_MS,
+      liveUploadIdleMs: raw.ARGUS_LIVE_UPLOAD_IDLE_MS,
+    },
     pgliteDir: path.join(dataDir, 'pglite'),
     maxUploadBytes: raw.ARGUS_MAX_UPLOAD_BYTES,
     maxImageBytes: raw.ARGUS_MAX_IMAGE_BYTES,

@@ -2,6 +2,7 @@
  * Wiring: turns the configuration into adapters and the services the processes share. Every process's
  * startup file calls this once; nothing here runs on import.
  */
+import os from 'node:os';
 import type { Logger } from 'pino';
 import { authenticateApiKey } from '../app/api-keys.js';
 import type { Clock, JobRecord, LiveUpload, VideoDecoder } from '../app/ports.js';
@@ -17,8 +18,18 @@ import { isUsable } from '../domain/model-manifest.js';
 import { Counter, Registry } from 'prom-client';
 import { sweepStorage, type SweepReport } from '../app/sweep-storage.js';
 import { SqlJobRepository } from '../adapters/db/job-repository.js';
-import { EmbeddedJobRunner } from '../adapters/queue/embedded-runner.js';
-import { MemoryEventBus } from '../adapters/queue/memory-event-bus.js';
+import { EmbeddedJobRunner } from '../adapters/queue/embedded/runner.js';
+import { MemoryEventBus } from '../adapters/queue/embedded/event-bus.js';
+import { BullmqJobQueue } from '../adapters/queue/redis/bullmq-queue.js';
+import { BullmqJobWorker } from '../adapters/queue/redis/bullmq-worker.js';
+import { bullmqConnection, redisClient } from '../adapters/queue/redis/connections.js';
+import { RedisEventBus } from '../adapters/queue/redis/event-bus.js';
+import { queueMetrics } from '../adapters/queue/queue-metrics.js';
+import { announceEnd, failJob } from '../app/job-outcome.js';
+import { followUpload } from '../app/follow-upload.js';
+import type { JobEventBus, JobQueue } from '../app/ports.js';
+import type { Redis } from 'ioredis';
+import type { LiveUploads } from '../http/routes/jobs.js';
 import { runAnalysisJob } from '../workers/analysis-job.js';
 import { DeliveryLoop } from '../workers/delivery-loop.js';
 import { runVideoJob } from '../workers/video-job.js';
@@ -38,18 +49,32 @@ import { SharpImageDecoder } from '../adapters/media/sharp-image-decoder.js';
 import { LocalBlobStore } from '../adapters/storage/local-blob-store.js';
 import type { AppDeps } from '../http/app.js';
 import type { Authenticator } from '../http/plugins/auth.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 
 /** The system clock. */
 export const systemClock: Clock = { now: () => new Date() };
 
+/** What a process is for: serving the API (embedded: running jobs too), or running jobs from the shared queue. */
+export type ProcessRole = 'api' | 'worker';
+
+/** Something that runs jobs in this process. */
+export interface JobRunner {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** The services of a process, and how to release them. */
 export interface Services {
+  /** Embedded (one process, PGlite or PostgreSQL, jobs in-process) or scale-out (Redis, BullMQ, worker processes). */
+  readonly mode: 'embedded' | 'scale-out';
   readonly database: Database;
   readonly models: FileModelRegistry;
   readonly deps: AppDeps;
-  /** The embedded job runner (started by the API process, or a worker). */
-  readonly runner: EmbeddedJobRunner;
+  /** Runs jobs here: the embedded runner, or a worker's consumer of the shared queue; null for a scale-out API. */
+  readonly runner: JobRunner | null;
+  /** A worker's consumer of the shared queue (scale-out workers only). */
+  readonly worker: BullmqJobWorker | null;
+  readonly metrics: Registry;
   /** Sends webhook and callback deliveries in the background. */
   readonly delivery: DeliveryLoop;
   /** Loads each default model that is present and runs it once; a missing one is logged, not fatal. */
@@ -65,8 +90,13 @@ export function openModelRegistry(config: Config): Promise<FileModelRegistry> {
   return FileModelRegistry.open(config.modelSearchPath, BUILTIN_MANIFESTS);
 }
 
-/** Opens the database (migrated) and builds the services the HTTP app needs. */
-export async function createServices(config: Config, logger: Logger): Promise<Services> {
+/**
+ * Opens the database (migrated) and builds the services of a process. With REDIS_URL the process is part of the
+ * scale-out mode: an API process queues jobs on BullMQ and runs none; a worker process runs them.
+ */
+export async function createServices(config: Config, logger: Logger, role: ProcessRole = 'api'): Promise<Services> {
+  const mode = config.redisUrl ? 'scale-out' : 'embedded';
+  if (role === 'worker' && mode !== 'scale-out') throw new ConfigError('invalid configuration: argus worker needs REDIS_URL and DATABASE_URL (the scale-out mode); the embedded mode runs jobs in the API process');
   const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
   await database.migrate();
   const blobs = new LocalBlobStore({ image: config.imagesDir, video: config.videosDir });
@@ -88,10 +118,22 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     if (!isUsable(m.state)) logger.warn({ model: m.manifest.id, state: m.state, detail: m.detail }, 'model unavailable: endpoints that need it answer 503');
   }
   const metrics = new Registry();
-  const engine = new OnnxEngine({ threads: config.inferenceThreads, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads, metrics });
+  const workerName = `${os.hostname()}-${process.pid}`;
+  const engine = new OnnxEngine({
+    threads: config.inferenceThreads,
+    intraOpThreads: config.intraOpThreads,
+    interOpThreads: config.interOpThreads,
+    metrics,
+    ...(role === 'worker' ? { workerName } : {}),
+  });
 
+  // Scale-out: one connection for commands and publishing, one for subscriptions, one BullMQ connection.
+  const redis =
+    mode === 'scale-out' && config.redisUrl
+      ? { pub: redisClient(config.redisUrl, `${role}-pub`), sub: redisClient(config.redisUrl, `${role}-sub`), bull: bullmqConnection(config.redisUrl, `${role}-bullmq`) }
+      : null;
   const jobs = new SqlJobRepository(database.db);
-  const bus = new MemoryEventBus();
+  const bus: JobEventBus = redis ? new RedisEventBus(redis.pub, redis.sub) : new MemoryEventBus();
   const media = new SqlMediaRepository(database.db);
   const sniffer = new FileTypeSniffer();
   const decoder = new SharpImageDecoder(config.maxPixels);
@@ -113,16 +155,62 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const locks = database.locks;
   const jobDeps = { faces, bibs, dictionaries, jobs, bus, clock, media, blobs, locks, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
   const videos: VideoDecoder = { probe: probeVideo, frames: decodeFrames };
-  const handlerDeps = { ...jobDeps, video: (j: JobRecord, s: AbortSignal, live?: LiveUpload) => runVideoJob({ ...jobDeps, videos, inFlight: config.inferenceThreads + 1 }, j, s, live) };
-  const runner: EmbeddedJobRunner = new EmbeddedJobRunner({
-    jobs,
-    clock,
-    logger,
-    concurrency: config.jobConcurrency,
-    pollMs: 2000,
-    handler: (job, signal) =>
-      runAnalysisJob(handlerDeps, job, signal),
-  });
+  // A worker follows live uploads that an API process is still writing to the shared volume.
+  const follow = role === 'worker' ? (job: JobRecord, partial: string, signal: AbortSignal): LiveUpload => followUpload({ jobs, media, blobs, clock }, job, partial, signal, config.worker.liveUploadIdleMs) : undefined;
+  const handlerDeps = {
+    ...jobDeps,
+    video: (j: JobRecord, s: AbortSignal, live?: LiveUpload) => runVideoJob({ ...jobDeps, videos, inFlight: config.inferenceThreads + 1, ...(follow ? { follow } : {}) }, j, s, live),
+  };
+  const outcomeDeps = { jobs, bus, clock, onFinished: onJobFinished };
+  const handler = (job: JobRecord, signal: AbortSignal): Promise<void> => runAnalysisJob(handlerDeps, job, signal);
+
+  let queue: JobQueue;
+  let runner: JobRunner | null = null;
+  let worker: BullmqJobWorker | null = null;
+  let shared: BullmqJobQueue | null = null;
+  let liveUploads: LiveUploads | undefined;
+  if (!redis) {
+    const embedded = new EmbeddedJobRunner({
+      jobs,
+      clock,
+      logger,
+      concurrency: config.jobConcurrency,
+      pollMs: 2000,
+      handler,
+      outcome: { fail: (job, reason) => failJob(outcomeDeps, job, reason), announce: (job) => announceEnd(outcomeDeps, job) },
+    });
+    queue = embedded;
+    runner = embedded;
+    liveUploads = { kind: 'local', run: (job, live) => embedded.adopt(job, (signal) => runAnalysisJob(handlerDeps, job, signal, live)) };
+  } else {
+    let local: BullmqJobWorker | null = null;
+    shared = BullmqJobQueue.open(redis.bull, redis.pub, role === 'worker' ? { interrupt: (id) => local?.interrupt(id) ?? Promise.resolve() } : undefined);
+    queue = shared;
+    liveUploads = { kind: 'shared' };
+    if (role === 'worker') {
+      local = new BullmqJobWorker(
+        {
+          jobs,
+          clock,
+          logger,
+          name: workerName,
+          concurrency: config.worker.concurrency,
+          lockDurationMs: config.worker.lockMs,
+          stalledIntervalMs: config.worker.stalledCheckMs,
+          reconcileMs: config.worker.reconcileMs,
+          handler,
+          fail: (job, reason) => failJob(outcomeDeps, job, reason),
+          metrics,
+        },
+        shared,
+        redis.bull,
+        redisClient(config.redisUrl as string, 'worker-control'),
+      );
+      worker = local;
+      runner = local;
+    }
+  }
+  queueMetrics(metrics, jobs, clock, shared ? () => (shared).delayedByKind() : undefined);
 
   const deps: AppDeps = {
     logger,
@@ -141,8 +229,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     analyses,
     jobs,
     bus,
-    queue: runner,
-    runLive: (job, live) => runner.adopt(job, (signal) => runAnalysisJob(handlerDeps, job, signal, live)),
+    queue,
+    ...(liveUploads ? { liveUploads } : {}),
+    rateLimitStore: redis?.pub,
     checkUrl,
     webhooks,
     faces,
@@ -154,6 +243,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     readiness: [
       { name: 'database', check: () => database.ping() },
       { name: 'storage', check: () => blobs.checkWritable() },
+      ...(redis ? [{ name: 'redis', check: async () => void (await redis.pub.ping()) }] : []),
     ],
     settings: {
       maxUploadBytes: config.maxUploadBytes,
@@ -194,11 +284,13 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     return report;
   };
   const close = async (): Promise<void> => {
-    await runner.stop();
+    await runner?.stop();
     await delivery.stop();
+    await shared?.close();
+    if (redis) await Promise.all(Object.values(redis).map((c: Redis) => c.quit().catch(() => c.disconnect())));
     await Promise.all([sender.close(), fetcher.close()]);
     await engine.close();
     await database.close();
   };
-  return { database, models, deps, runner, delivery, warmUp, sweep, close };
+  return { mode, database, models, deps, runner, worker, metrics, delivery, warmUp, sweep, close };
 }

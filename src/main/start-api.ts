@@ -23,9 +23,11 @@ export async function startApi(config: Config): Promise<FastifyInstance> {
   const { deps } = services;
   await services.sweep();
   if (config.warmup) await services.warmUp();
-  // Jobs queued before a restart (or left running by a process that died) resume now.
-  await services.runner.start();
+  // Embedded: jobs queued before a restart (or left running by a process that died) resume now. Scale-out: this
+  // process runs no jobs; the workers take them from the shared queue.
+  await services.runner?.start();
   services.delivery.start();
+  logger.info({ mode: services.mode, database: services.database.kind }, services.mode === 'scale-out' ? 'API process of the scale-out mode: jobs run on workers (argus worker)' : 'embedded mode: jobs run in this process');
 
   if (config.auth) {
     const admin = await ensureAdminKey({ keys: deps.keys, clock: deps.clock });

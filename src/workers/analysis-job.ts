@@ -6,7 +6,7 @@
 import { saveDetections } from '../app/detect-and-store.js';
 import { detectBlur } from '../app/detect-blur.js';
 import { detectObjects, type DetectObjectsDeps, type DetectOptions } from '../app/detect-objects.js';
-import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
+import { emitJobEvent, JobInterrupted, type JobEventDeps } from '../app/job-events.js';
 import { ingestMedia } from '../app/ingest-media.js';
 import { moveMediaStatus } from '../app/move-media-status.js';
 import { detectFaces, faceOptions, faceSettingsFrom, searchFoundFaces } from '../app/faces.js';
@@ -38,8 +38,7 @@ export interface AnalysisJobDeps extends DetectObjectsDeps, OcrDeps, JobEventDep
   readonly onFinished?: (job: JobRecord) => Promise<void>;
 }
 
-/** Why a job stopped early: cancelled by its owner, or the process is shutting down. */
-export class JobInterrupted extends Error {}
+export { JobInterrupted };
 
 /** Detection options from a job's settings snapshot. */
 export function jobDetectOptions(s: AiSettings): DetectOptions {

@@ -30,6 +30,8 @@ export interface VideoJobDeps extends DetectObjectsDeps, OcrDeps, JobEventDeps {
   readonly videos: VideoDecoder;
   /** Frames being decoded or detected at once. */
   readonly inFlight: number;
+  /** Follows an upload another process is still writing (scale-out); absent: uploads are analysed where they arrive. */
+  readonly follow?: (job: JobRecord, partial: string, signal: AbortSignal) => LiveUpload;
 }
 
 /** Low-confidence detections still feed the tracker (ByteTrack's second pass); only confident ones are reported. */
@@ -46,8 +48,10 @@ export async function runVideoJob(
   signal: AbortSignal,
   live?: LiveUpload,
 ): Promise<Record<string, unknown>> {
-  if (live) return runLive(deps, job, signal, live);
   const input = job.inputs[0];
+  // An upload still arriving on another process: followed on the shared volume as it grows.
+  if (!live && input && 'uploading' in input && input.partial && deps.follow) live = deps.follow(job, input.partial, signal);
+  if (live) return runLive(deps, job, signal, live);
   if (!input) throw new AppError('VALIDATION_ERROR', 'the job names no video');
   const record = await resolveInput(deps, job, input, signal);
   if (record.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${record.name} is not a video`);

@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { JobPatch, JobRecord, JobRepository } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
-import type { JobEvent, JobInput, JobStatus, JobTask } from '../../domain/job.js';
+import type { JobEvent, JobInput, JobKind, JobStatus, JobTask } from '../../domain/job.js';
 import type { Db } from './database.js';
 import { jobEvents, jobs } from './schema.js';
 
@@ -100,7 +100,7 @@ export class SqlJobRepository implements JobRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async recover(at: Date): Promise<{ requeued: number; failed: number }> {
+  async recover(at: Date): Promise<{ requeued: number; failed: JobRecord[] }> {
     const failed = await this.db
       .update(jobs)
       .set({
@@ -110,9 +110,9 @@ export class SqlJobRepository implements JobRepository {
         updatedAt: at,
       })
       .where(and(eq(jobs.status, 'running'), sql`${jobs.attempts} >= ${jobs.maxAttempts}`))
-      .returning({ id: jobs.id });
+      .returning();
     const requeued = await this.db.update(jobs).set({ status: 'queued', updatedAt: at }).where(eq(jobs.status, 'running')).returning({ id: jobs.id });
-    return { requeued: requeued.length, failed: failed.length };
+    return { requeued: requeued.length, failed: failed.map(toRecord) };
   }
 
   async claim(id: string, at: Date): Promise<JobRecord | null> {
@@ -132,6 +132,15 @@ export class SqlJobRepository implements JobRepository {
       .orderBy(asc(jobs.updatedAt))
       .limit(limit);
     return rows.map(toRecord);
+  }
+
+  async stateCounts(since: Date): Promise<{ kind: JobKind; status: JobStatus; count: number }[]> {
+    const rows = await this.db
+      .select({ kind: jobs.kind, status: jobs.status, count: count() })
+      .from(jobs)
+      .where(or(inArray(jobs.status, LIVE), gt(jobs.finishedAt, since)))
+      .groupBy(jobs.kind, jobs.status);
+    return rows.map((r) => ({ kind: r.kind, status: r.status, count: Number(r.count) }));
   }
 
   async requeue(id: string, at: Date): Promise<boolean> {
@@ -204,9 +213,19 @@ export class SqlJobRepository implements JobRepository {
     return this.find(ownerId, id);
   }
 
-  async appendEvent(jobId: string, type: JobEvent['type'], data: Record<string, unknown>, at: Date): Promise<JobEvent> {
-    const rows = await this.db.insert(jobEvents).values({ jobId, type, data, createdAt: at }).returning({ seq: jobEvents.seq });
-    return { seq: Number(rows[0]?.seq), type, data };
+  async appendEvent(jobId: string, type: JobEvent['type'], data: Record<string, unknown>, at: Date): Promise<JobEvent | null> {
+    if (type === 'status') {
+      const rows = await this.db.insert(jobEvents).values({ jobId, type, data, createdAt: at }).returning({ seq: jobEvents.seq });
+      return { seq: Number(rows[0]?.seq), type, data };
+    }
+    // Stored only while the job runs, in one statement: a cancellation never races a late frame into the stream.
+    const rows = await this.db.execute<{ seq: string | number }>(sql`
+      insert into ${jobEvents} (job_id, type, data, created_at)
+      select ${jobId}, ${type}, ${JSON.stringify(data)}::jsonb, ${at.toISOString()}::timestamptz
+      where exists (select 1 from ${jobs} where ${jobs.id} = ${jobId} and ${jobs.status} = 'running')
+      returning seq`);
+    const seq = (rows as { rows: { seq: string | number }[] }).rows[0]?.seq;
+    return seq === undefined ? null : { seq: Number(seq), type, data };
   }
 
   async events(jobId: string, afterSeq: number): Promise<JobEvent[]> {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { InferenceEngine, InferenceOutput, InputTensor, UsableModel } from '../../app/ports.js';
 import type { OutputTensor } from '../../domain/detection/detection.js';
 import type { RunReply, RunTask, WorkerOptions } from './inference-worker.js';
@@ -16,6 +16,8 @@ export interface OnnxEngineOptions extends WorkerOptions {
   /** Inference threads, each with its own session of every model it runs. */
   readonly threads: number;
   readonly metrics?: Registry;
+  /** Set in worker processes: inference time is also counted per worker. */
+  readonly workerName?: string;
 }
 
 /**
@@ -34,6 +36,7 @@ export function workerScript(): string {
 export class OnnxEngine implements InferenceEngine {
   private readonly pool: Piscina;
   private readonly latency: Histogram<'model'> | null;
+  private readonly perWorker: { counter: Counter<'worker' | 'model'>; worker: string } | null;
   private readonly threads: number;
 
   constructor(options: OnnxEngineOptions) {
@@ -52,12 +55,21 @@ export class OnnxEngine implements InferenceEngine {
           registers: [options.metrics],
         })
       : null;
+    // A worker process also counts its inference time under its own name, for the per-worker view of a fleet.
+    this.perWorker =
+      options.metrics && options.workerName
+        ? {
+            worker: options.workerName,
+            counter: new Counter({ name: 'argus_worker_inference_seconds_total', help: 'Time inside session.run, per worker and model', labelNames: ['worker', 'model'], registers: [options.metrics] }),
+          }
+        : null;
   }
 
   async run(model: UsableModel, input: InputTensor): Promise<InferenceOutput> {
     const task: RunTask = { modelId: model.manifest.id, path: model.path, inputName: model.manifest.input.name, input: input.data, dims: input.dims, argmax: input.argmax };
     const reply = (await this.pool.run(task, { transferList: [input.data.buffer as ArrayBuffer] })) as RunReply;
     this.latency?.observe({ model: model.manifest.id }, reply.runMs / 1000);
+    this.perWorker?.counter.inc({ worker: this.perWorker.worker, model: model.manifest.id }, reply.runMs / 1000);
     const outputs = new Map<string, OutputTensor>(reply.outputs.map((o) => [o.name, { data: o.data, dims: o.dims }]));
     return { outputs, runMs: reply.runMs, input: reply.input };
   }

@@ -5,7 +5,7 @@ import { access, link, mkdir, open, opendir, readFile, rename, rm, stat, unlink 
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore, PartialBlob, StoredFile } from '../../app/ports.js';
+import type { BlobStore, GrowingFile, PartialBlob, StoredFile } from '../../app/ports.js';
 import type { MediaKind } from '../../domain/media-kind.js';
 import { readFileRanges } from './read-ranges.js';
 
@@ -18,9 +18,28 @@ export class LocalBlobStore implements BlobStore {
     await Promise.all(Object.values(this.dirs).map((d) => mkdir(d, { recursive: true })));
   }
 
-  async writePartial(kind: MediaKind, source: AsyncIterable<Uint8Array>): Promise<PartialBlob> {
+  newPartialName(): string {
+    return `.partial-${randomUUID()}`;
+  }
+
+  async openGrowing(kind: MediaKind, key: string): Promise<GrowingFile> {
+    // Kept open: once the upload is committed the partial name is unlinked, but this handle still reads its bytes.
+    const fh = await open(this.locate(kind, key), 'r');
+    return {
+      size: async () => (await fh.stat()).size,
+      read: async (position, length) => {
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await fh.read(buf, 0, length, position);
+        return buf.subarray(0, bytesRead);
+      },
+      close: () => fh.close(),
+    };
+  }
+
+  async writePartial(kind: MediaKind, source: AsyncIterable<Uint8Array>, name?: string): Promise<PartialBlob> {
     // The partial file sits in the final directory so that committing it is an atomic rename.
-    const file = path.join(this.dirs[kind], `.partial-${randomUUID()}`);
+    if (name !== undefined && !/^\.partial-[0-9a-f-]{36}$/.test(name)) throw new Error(`bad partial name ${name}`);
+    const file = path.join(this.dirs[kind], name ?? this.newPartialName());
     const out = createWriteStream(file, { flags: 'wx' });
     const hash = createHash('sha256');
     async function* hashed(): AsyncGenerator<Uint8Array> {

@@ -53,9 +53,29 @@ export function errorEnvelope(app: FastifyInstance): void {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return sendError(reply, request, err.statusCode, err.statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', err.message);
     }
+    if (isUnavailable(err)) {
+      // The database or Redis is restarting: nothing was done, and the client should simply try again.
+      request.log.warn({ err: err.message }, 'a backing service is unavailable');
+      void reply.header('retry-after', '5');
+      return sendError(reply, request, 503, 'SERVICE_UNAVAILABLE', 'a backing service (database or queue) is unavailable for a moment; retry shortly');
+    }
     request.log.error({ err }, 'unhandled error');
     return sendError(reply, request, 500, 'INTERNAL_ERROR', 'internal server error');
   });
 
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}
+
+/** Socket-level failures and the PostgreSQL states that mean "the server is going away or not back yet". */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_MESSAGES = /connection terminated|connection is closed|terminating connection|timeout exceeded when trying to connect|reached the max retries per request|the database system is (starting up|shutting down)/i;
+
+/** True when an error (or one it wraps) says PostgreSQL or Redis cannot be reached right now. */
+export function isUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (e instanceof Error && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+  }
+  return false;
 }

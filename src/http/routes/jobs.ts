@@ -6,6 +6,7 @@ import { commitUpload, discardUpload, stageUpload, type IngestMediaDeps, type St
 import { deleteMedia, getMedia } from '../../app/media-queries.js';
 import type { JobRecord, LiveUpload, MediaRecord } from '../../app/ports.js';
 import { restartJob, submitJob, type SubmitJobDeps } from '../../app/submit-job.js';
+import { emitJobEvent } from '../../app/job-events.js';
 import { teeBytes } from '../../app/tee-bytes.js';
 import { applySettings, checkSettingsAgree, parseAiSettingsPatch } from '../../domain/ai-settings.js';
 import { sanitizeFilename } from '../../domain/media-kind.js';
@@ -15,6 +16,12 @@ import { fileBytes, multipartRoute, parseFields, readForm, readRawForm } from '.
 import { errorResponses, secured } from '../schemas/common.js';
 import { AnalyzeAccepted, AnalyzeFields, AnalyzeJson, BatchAccepted, FaceBatchFields, Job, JobId, JobList, JobListQuery, TaskResult, jobView, taskResultView } from '../schemas/jobs.js';
 
+/**
+ * How uploads of streamable videos are analysed while they arrive: by this process, the bytes teed to its decoder
+ * (embedded), or by a worker that follows the growing file on the shared volume (scale-out).
+ */
+export type LiveUploads = { readonly kind: 'local'; run(job: JobRecord, live: LiveUpload): void } | { readonly kind: 'shared' };
+
 /** What the job routes need. */
 export interface JobRouteDeps extends SubmitJobDeps, IngestMediaDeps {
   readonly maxUploadBytes: number;
@@ -22,8 +29,8 @@ export interface JobRouteDeps extends SubmitJobDeps, IngestMediaDeps {
   /** Checks a user-supplied URL's syntax before it is queued (the fetch itself checks where it leads). */
   readonly checkUrl: (url: string) => void;
   readonly onJobFinished: (job: JobRecord) => Promise<void>;
-  /** Starts analysing a claimed video job from its upload stream (absent: videos are analysed once stored). */
-  readonly runLive?: (job: JobRecord, live: LiveUpload) => void;
+  /** How uploads of streamable videos are analysed while they arrive (absent: once stored). */
+  readonly liveUploads?: LiveUploads;
 }
 
 const Params = Type.Object({ id: JobId });
@@ -149,8 +156,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       const job = await deps.jobs.cancel(ownerId, before.id, deps.clock.now());
       if (!job) throw new AppError('NOT_FOUND', `job ${before.id} not found`);
       await deps.queue.interrupt(job.id);
-      const event = await deps.jobs.appendEvent(job.id, 'status', { status: 'FAILED', error_message: 'cancelled' }, deps.clock.now());
-      deps.bus.publish(job.id, event);
+      await emitJobEvent(deps, job.id, 'status', { status: 'FAILED', error_message: 'cancelled' });
       await deps.onJobFinished(job);
       return jobView(job);
     },
@@ -235,8 +241,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         maxFileBytes: deps.maxUploadBytes,
         fileFields: ['file'],
         onFile: async (part, early) => {
-          if (deps.runLive && STREAMABLE.test(sanitizeFilename(part.filename))) {
-            live = await analyzeLive(ownerId, part, analyzeRequest(parseFields<AnalyzeForm>(AnalyzeFields, { ...early })), deps.runLive);
+          if (deps.liveUploads && STREAMABLE.test(sanitizeFilename(part.filename))) {
+            live = await analyzeLive(ownerId, part, analyzeRequest(parseFields<AnalyzeForm>(AnalyzeFields, { ...early })), deps.liveUploads);
             staged = await live.staged;
           } else {
             staged = await stageUpload(deps, { filename: part.filename, content: fileBytes(part) });
@@ -273,15 +279,26 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
    * callback_url, collection, operation) are honoured by restarting the job on the stored file. `abandon` removes the
    * job and stops its analysis when the request is refused.
    */
-  async function analyzeLive(ownerId: string, part: MultipartFile, early: AnalyzeRequest, runLive: (job: JobRecord, live: LiveUpload) => void): Promise<LiveAnalysis> {
+  async function analyzeLive(ownerId: string, part: MultipartFile, early: AnalyzeRequest, mode: LiveUploads): Promise<LiveAnalysis> {
     const name = sanitizeFilename(part.filename);
-    const job = await submitJob(deps, { ownerId, kind: 'video', inputs: [{ uploading: name }], ...early, claim: true });
-    const [toDisk, toDecoder] = teeBytes(fileBytes(part), LIVE_LAG_BYTES);
-    let settle!: { resolve: (m: MediaRecord) => void; reject: (e: unknown) => void };
-    const stored = new Promise<MediaRecord>((resolve, reject) => (settle = { resolve, reject }));
-    stored.catch(() => undefined);
-    runLive(job, { bytes: toDecoder, stored });
-    const staged = stageUpload(deps, { filename: part.filename, content: toDisk }).then((s) => {
+    let staged: Promise<StagedUpload>;
+    let job: JobRecord;
+    let settle = { resolve: (_m: MediaRecord): void => undefined, reject: (_e: unknown): void => undefined };
+    if (mode.kind === 'local') {
+      // This process runs it: claimed at once, the same bytes go to disk and to the decoder.
+      job = await submitJob(deps, { ownerId, kind: 'video', inputs: [{ uploading: name }], ...early, claim: true });
+      const [toDisk, toDecoder] = teeBytes(fileBytes(part), LIVE_LAG_BYTES);
+      const stored = new Promise<MediaRecord>((resolve, reject) => (settle = { resolve, reject }));
+      stored.catch(() => undefined);
+      mode.run(job, { bytes: toDecoder, stored });
+      staged = stageUpload(deps, { filename: part.filename, content: toDisk });
+    } else {
+      // A worker runs it, following the partial file on the shared volume as it grows (see follow-upload.ts).
+      const partial = deps.blobs.newPartialName();
+      job = await submitJob(deps, { ownerId, kind: 'video', inputs: [{ uploading: name, partial }], ...early });
+      staged = stageUpload(deps, { filename: part.filename, content: fileBytes(part), partialName: partial });
+    }
+    staged = staged.then((s) => {
       if (s.kind !== 'video') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${s.name} is not a video`);
       return s;
     });
@@ -295,6 +312,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         try {
           const inputs: JobInput[] = [{ mediaId: record.id, name: record.name }];
           if (sameJob(early, asked)) {
+            // The upload is complete once the job's input is the stored medium (a follower waits for exactly that).
             await deps.jobs.setInputs(job.id, inputs, deps.clock.now());
             settle.resolve(record);
             return { ...job, inputs };
@@ -302,8 +320,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
           // Fields after the file asked for another job than the one started: it runs again, from the stored file.
           settle.reject(new AppError('CONFLICT', 'the job was restarted with the fields sent after the file'));
           await deps.queue.interrupt(job.id);
-          const restarted = await restartJob(deps, job.id, { inputs, tasks: asked.tasks, options: asked.options, callbackUrl: asked.callbackUrl ?? null });
-          return restarted;
+          return await restartJob(deps, job.id, { inputs, tasks: asked.tasks, options: asked.options, callbackUrl: asked.callbackUrl ?? null });
         } catch (err) {
           if (created) await deleteMedia(deps, ownerId, record.id).catch(() => undefined);
           throw err;
@@ -386,16 +403,25 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
 
   /** Replays stored events after `after`, then follows live ones until the job's final status. */
   async function streamEvents(reply: FastifyReply, job: JobRecord, after: number): Promise<void> {
+    let last = after;
+    let ended = false;
+    const pending: JobEvent[] = [];
+    let replaying = true;
+    // Subscribed (and the subscription confirmed) before replaying, so nothing published meanwhile is missed;
+    // duplicates are dropped by seq. A bus that cannot subscribe (Redis down) answers 503 before the stream starts.
+    let unsubscribe: () => void;
+    try {
+      unsubscribe = await deps.bus.subscribe(job.id, (e) => (replaying ? pending.push(e) : write(e)));
+    } catch {
+      const err = new AppError('SERVICE_UNAVAILABLE', 'live events are unavailable for a moment; retry shortly');
+      err.retryAfterS = 2;
+      throw err;
+    }
     const res = reply.raw;
     const headers: Record<string, string> = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' };
     for (const [k, v] of Object.entries(reply.getHeaders())) if (typeof v === 'string') headers[k] = v;
     reply.hijack();
     res.writeHead(200, headers);
-    let last = after;
-    let ended = false;
-    const pending: JobEvent[] = [];
-    let replaying = true;
-    let unsubscribe = (): void => undefined;
     const finish = (): void => {
       if (ended) return;
       ended = true;
@@ -403,19 +429,14 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       clearInterval(beat);
       res.end();
     };
-    const write = (e: JobEvent): void => {
+    function write(e: JobEvent): void {
       if (ended || e.seq <= last) return;
       last = e.seq;
       res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
       if (e.type === 'status' && (e.data.status === 'SUCCESS' || e.data.status === 'FAILED')) finish();
-    };
+    }
     const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
     res.on('close', finish);
-    // Subscribed (and the subscription confirmed) before replaying, so nothing published meanwhile is missed;
-    // duplicates are dropped by seq.
-    const stop = await deps.bus.subscribe(job.id, (e) => (replaying ? pending.push(e) : write(e)));
-    if (ended) stop();
-    else unsubscribe = stop;
     for (const e of await deps.jobs.events(job.id, after)) write(e);
     replaying = false;
     for (const e of pending.sort((a, b) => a.seq - b.seq)) write(e);

@@ -1,7 +1,7 @@
 /** Job events within one process (embedded mode). Scale-out replaces this with Redis pub/sub behind the same port. */
 import { EventEmitter } from 'node:events';
-import type { JobEventBus } from '../../app/ports.js';
-import type { JobEvent } from '../../domain/job.js';
+import type { JobEventBus } from '../../../app/ports.js';
+import type { JobEvent } from '../../../domain/job.js';
 
 /** An in-process event bus keyed by job id. */
 export class MemoryEventBus implements JobEventBus {

@@ -5,7 +5,7 @@
  * behind the same JobQueue port.
  */
 import type { Logger } from 'pino';
-import type { Clock, JobQueue, JobRecord, JobRepository } from '../../app/ports.js';
+import type { Clock, JobQueue, JobRecord, JobRepository } from '../../../app/ports.js';
 
 /** Runner options. */
 export interface EmbeddedRunnerOptions {
@@ -14,6 +14,8 @@ export interface EmbeddedRunnerOptions {
   readonly logger: Logger;
   /** Runs one job to its end; throws when interrupted by the signal (the job goes back to the queue). */
   readonly handler: (job: JobRecord, signal: AbortSignal) => Promise<void>;
+  /** Fails a job for good (its last attempt crashed), announcing it; `announce` tells of one already failed by recovery. */
+  readonly outcome: { fail(job: JobRecord, reason: string): Promise<boolean>; announce(job: JobRecord): Promise<void> };
   readonly concurrency: number;
   /** How often to look for work nobody announced (e.g. jobs queued by another process). */
   readonly pollMs: number;
@@ -32,7 +34,11 @@ export class EmbeddedJobRunner implements JobQueue {
   /** Recovers jobs left running by a previous process, then starts taking work. */
   async start(): Promise<void> {
     const recovered = await this.opts.jobs.recover(this.opts.clock.now());
-    if (recovered.requeued || recovered.failed) this.opts.logger.warn(recovered, 'recovered jobs left running by a previous process');
+    if (recovered.requeued || recovered.failed.length) {
+      this.opts.logger.warn({ requeued: recovered.requeued, failed: recovered.failed.length }, 'recovered jobs left running by a previous process');
+    }
+    // Jobs given up on are streamed and delivered like any other end.
+    for (const job of recovered.failed) await this.opts.outcome.announce(job).catch((err: unknown) => this.opts.logger.error({ err, job_id: job.id }, 'could not announce a failed job'));
     this.stopped = false;
     this.timer = setInterval(() => this.notify(), this.opts.pollMs);
     this.timer.unref();
@@ -114,10 +120,8 @@ export class EmbeddedJobRunner implements JobQueue {
           // The handler records every expected failure itself; this is a crash of the handler.
           log.error({ err }, 'job handler crashed');
           const at = this.opts.clock.now();
-          const last = job.attempts >= job.maxAttempts;
-          await (last
-            ? this.opts.jobs.update(job.id, { status: 'failed', error: `failed ${job.attempts} time(s): ${err instanceof Error ? err.message : String(err)}`, finishedAt: at }, at, job.attempts)
-            : this.opts.jobs.update(job.id, { status: 'queued' }, at, job.attempts));
+          if (job.attempts >= job.maxAttempts) await this.opts.outcome.fail(job, `failed ${job.attempts} time(s): ${err instanceof Error ? err.message : String(err)}`);
+          else await this.opts.jobs.update(job.id, { status: 'queued' }, at, job.attempts);
         }
       } finally {
         this.running.delete(job.id);
