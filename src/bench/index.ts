@@ -7,6 +7,7 @@ import { benchOcr } from './ocr.js';
 import { benchUpload } from './upload.js';
 import { benchVideo } from './video.js';
 import { benchLoad } from './load.js';
+import { benchScale } from './scale.js';
 
 const [name, ...args] = process.argv.slice(2);
 switch (name) {
@@ -31,11 +32,14 @@ switch (name) {
   case 'video':
     await benchVideo(args[0]);
     break;
+  case 'scale':
+    await benchScale(Number(args[0] ?? 40), Number(args[1] ?? 3));
+    break;
   case 'load':
     if (args[0] === '--soak') await benchLoad(Number(args[1] ?? 30) * 60, Number(args[2] ?? 8), 'soak');
     else await benchLoad(Number(args[0] ?? 120), Number(args[1] ?? 8));
     break;
   default:
-    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | accuracy [models...] | video [file] | load [seconds] [concurrency] | load --soak [minutes] [concurrency] | faces [sizes...] | ocr [rounds] [count]');
+    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | accuracy [models...] | video [file] | load [seconds] [concurrency] | scale [images] [videos] | load --soak [minutes] [concurrency] | faces [sizes...] | ocr [rounds] [count]');
     process.exitCode = 2;
 }
