@@ -331,6 +331,44 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
     expect(done.error).toContain('missing from this process');
   });
 
+  it('runs every kind of job on the workers: by URL (image and video), and blur, faces and bibs batches', async () => {
+    const files = new Map([
+      ['/dog.jpg', await readFile(testdata('images/dog.jpg'))],
+      ['/clip.avi', await readFile(testdata('video/Megamind.avi'))],
+    ]);
+    const server = http.createServer((req, res) => {
+      const body = files.get(req.url ?? '');
+      if (!body) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': body.length }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const ids = [await analyze({ image_url: `${origin}/dog.jpg`, tasks: ['detect'] }), await analyze({ video_url: `${origin}/clip.avi`, tasks: ['detect'] }, 1)];
+      for (const [route, extra] of [
+        ['/blur/detect/batch', {}],
+        ['/faces/search/batch', { operation: 'detect' }],
+        ['/bibs/recognize/batch', {}],
+      ] as const) {
+        const form = new FormData();
+        for (const [k, v] of Object.entries(extra)) form.append(k, v);
+        form.append('files', new Blob([await readFile(testdata('images/messi5.jpg'))]), 'm.jpg');
+        const res = await fetch(`${api()}${route}`, { method: 'POST', headers: headers(), body: form });
+        expect(res.status).toBe(202);
+        ids.push(((await res.json()) as { job_id: string }).job_id);
+      }
+      for (const id of ids) {
+        const done = await ended(id);
+        expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+        // Run by a worker process, not by either API.
+        expect(workers.some((w) => w.jobLines(id).some((l) => l.msg === 'job finished'))).toBe(true);
+        expect(apis.some((a) => a.jobLines(id).some((l) => l.msg === 'job started'))).toBe(false);
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('refuses bad input as the embedded mode does, leaving nothing behind', async () => {
     const form = new FormData();
     form.append('file', new Blob([await readFile(testdata('images/dog.jpg'))]), 'dog2.jpg');
@@ -353,8 +391,13 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
       const localVideo = await runEmbedded(embedded, k, { media_id: up.json<{ id: string }>().id, tasks: ['detect'] });
       const tracks = (j: Job): unknown => (j.result as { tracks: { label: string; first_frame: number; last_frame: number; hits: number }[] }).tracks.map((t) => [t.label, t.first_frame, t.last_frame, t.hits]);
       expect(tracks(video)).toEqual(tracks(localVideo));
-      const frames = (j: Job): unknown => (j.result as { frames: { index: number; detections: { label: string; box: Record<string, number> }[] }[] }).frames.map((f) => [f.index, f.detections.map((d) => [d.label, Math.round(d.box.x1!), Math.round(d.box.y2!)])]);
-      expect(frames(video)).toEqual(frames(localVideo));
+      type Frames = { items: { index: number; detections: { label: string; box: Record<string, number> }[] }[] };
+      const framesUrl = (j: Job): string => `${(j.result as { frames_url: string }).frames_url}?limit=1000`;
+      const frames = (page: Frames): unknown => page.items.map((f) => [f.index, f.detections.map((d) => [d.label, Math.round(d.box.x1!), Math.round(d.box.y2!)])]);
+      const scaledOut = (await (await fetch(new URL(framesUrl(video), api()), { headers: headers() })).json()) as Frames;
+      const local = (await embedded.app.inject({ url: framesUrl(localVideo), headers: { 'x-api-key': k } })).json<Frames>();
+      expect(scaledOut.items).toHaveLength(68);
+      expect(frames(scaledOut)).toEqual(frames(local));
       const photos = ['dog.jpg', 'person_horse_dog.jpg', 'coco_000000000139.jpg', 'messi5.jpg'];
       const batchBody = await formPayload(await Promise.all(photos.map(async (p, i) => ['files', await readFile(testdata(`images/${p}`)), `${i}.jpg`] as [string, Buffer, string])));
       const submitted = await embedded.app.inject({ method: 'POST', url: '/api/v1/detect/batch', payload: batchBody, headers: { ...(await formHeaders()), 'x-api-key': k } });
