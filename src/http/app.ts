@@ -34,6 +34,7 @@ import type {
   WebhookRepository,
 } from '../app/ports.js';
 import type { CharacterDictionaries } from '../app/ocr-pipeline.js';
+import type { ErrorReporter } from '../app/error-reporter.js';
 import type { TensorPool } from '../app/tensor-pool.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 import type { ImageLimits } from '../app/load-image.js';
@@ -93,9 +94,13 @@ export interface AppDeps {
   /** Null turns authentication off (every request acts as the default owner). */
   readonly auth: Authenticator | null;
   readonly readiness: readonly ReadinessCheck[];
+  /** What this process can do beyond its checks (video), as found at startup. */
+  readonly capabilities?: Record<string, { status: 'ok' | 'unavailable'; detail: string; adminDetail?: string }>;
   /** Where rate-limit counters live when several API instances share them (scale-out); absent: in memory. */
   readonly rateLimitStore?: Redis | undefined;
   readonly metrics?: Registry;
+  /** Where 5xx failures are reported besides the log (Sentry); absent: the log only. */
+  readonly errors?: ErrorReporter;
   readonly settings: {
     readonly maxUploadBytes: number;
     readonly maxImageBytes: number;
@@ -138,7 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
   requestIdHeader(app);
-  errorEnvelope(app);
+  errorEnvelope(app, deps.errors);
   minUploadRate(app, { minBytesPerSecond: s.timeouts.minUploadBytesPerSecond, windowMs: s.timeouts.minUploadWindowMs });
   // Operator views (metrics, readiness details) answer admins (or the metrics token) only when auth is on.
   const isAdmin = async (request: FastifyRequest): Promise<boolean> => {
@@ -178,7 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { checks: deps.readiness, models: () => deps.models.list(), details: isAdmin });
+  await app.register(healthRoutes, { checks: deps.readiness, models: () => deps.models.list(), details: isAdmin, ...(deps.capabilities ? { capabilities: deps.capabilities } : {}) });
 
   await app.register(
     async (api) => {

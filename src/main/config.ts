@@ -24,6 +24,8 @@ export const ConfigSchema = Type.Object({
   ARGUS_QUEUE_STALLED_CHECK_MS: Type.Integer({ minimum: 500, default: 15_000 }),
   ARGUS_QUEUE_RECONCILE_MS: Type.Integer({ minimum: 500, default: 30_000 }),
   ARGUS_LIVE_UPLOAD_IDLE_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  ARGUS_FFMPEG_PATH: Type.Optional(Type.String({ minLength: 1 })),
+  ARGUS_FFPROBE_PATH: Type.Optional(Type.String({ minLength: 1 })),
   ARGUS_MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 2 * 1024 ** 3 }),
   ARGUS_MAX_IMAGE_BYTES: Type.Integer({ minimum: 1, default: 64 * 1024 ** 2 }),
   ARGUS_MAX_PIXELS: Type.Integer({ minimum: 1024, default: 100_000_000 }),
@@ -67,6 +69,10 @@ export const ConfigSchema = Type.Object({
   ARGUS_VECTOR_M: Type.Integer({ minimum: 2, maximum: 100, default: DEFAULT_VECTOR_INDEX.m }),
   ARGUS_VECTOR_EF_CONSTRUCTION: Type.Integer({ minimum: 4, maximum: 1000, default: DEFAULT_VECTOR_INDEX.efConstruction }),
   ARGUS_VECTOR_EF_SEARCH: Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULT_VECTOR_INDEX.efSearch }),
+  // Error reporting to Sentry or a compatible server (GlitchTip): off unless a DSN is set.
+  ARGUS_SENTRY_DSN: Type.Optional(Type.String({ pattern: '^https?://[^@/\\s]+@[^/\\s]+(/[^\\s]*)?/[^/\\s]+$' })),
+  ARGUS_SENTRY_ENVIRONMENT: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  ARGUS_SENTRY_SAMPLE_RATE: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -82,6 +88,9 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Set: the scale-out mode (jobs on BullMQ for worker processes, events and rate limits shared through Redis). */
   readonly redisUrl: string | undefined;
+  /** ffmpeg and ffprobe to run; absent: the system's or the packaged ones, whichever is newer. */
+  readonly ffmpegPath: string | undefined;
+  readonly ffprobePath: string | undefined;
   /** Worker processes: jobs run at once, the health/metrics port (0: none), the queue's timings. */
   readonly worker: { concurrency: number; metricsPort: number; lockMs: number; stalledCheckMs: number; reconcileMs: number; liveUploadIdleMs: number };
   readonly pgliteDir: string;
@@ -141,6 +150,8 @@ export interface Config {
   readonly webhookRetrySchedule: number[];
   readonly shutdownTimeoutMs: number;
   readonly trustProxy: boolean;
+  /** Error reporting (5xx answers, job crashes, process crashes) to Sentry or GlitchTip; null: off. */
+  readonly sentry: { dsn: string; environment: string | undefined; sampleRate: number } | null;
 }
 
 /** The process environment with `.env` (in the working directory) under it, as loadConfig reads it by default. */
@@ -197,6 +208,8 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     videosDir: path.resolve(raw.ARGUS_VIDEOS_DIR ?? path.join(dataDir, 'videos')),
     databaseUrl: raw.DATABASE_URL,
     redisUrl: raw.REDIS_URL,
+    ffmpegPath: raw.ARGUS_FFMPEG_PATH,
+    ffprobePath: raw.ARGUS_FFPROBE_PATH,
     worker: {
       concurrency: raw.ARGUS_WORKER_CONCURRENCY,
       metricsPort: raw.ARGUS_WORKER_METRICS_PORT,
@@ -249,6 +262,7 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     webhookRetrySchedule: raw.ARGUS_WEBHOOK_RETRY_SCHEDULE.split(',').map(Number),
     shutdownTimeoutMs: raw.ARGUS_SHUTDOWN_TIMEOUT_MS,
     trustProxy: raw.ARGUS_TRUST_PROXY,
+    sentry: raw.ARGUS_SENTRY_DSN ? { dsn: raw.ARGUS_SENTRY_DSN, environment: raw.ARGUS_SENTRY_ENVIRONMENT, sampleRate: raw.ARGUS_SENTRY_SAMPLE_RATE } : null,
   };
 }
 

@@ -33,7 +33,8 @@ import type { LiveUploads } from '../http/routes/jobs.js';
 import { runAnalysisJob } from '../workers/analysis-job.js';
 import { DeliveryLoop } from '../workers/delivery-loop.js';
 import { runVideoJob } from '../workers/video-job.js';
-import { decodeFrames, probeVideo } from '../adapters/media/ffmpeg-video.js';
+import { FfmpegVideoDecoder, findVideoTools, type VideoTool } from '../adapters/media/ffmpeg/index.js';
+import { AppError } from '../domain/errors.js';
 import { enqueueJobDeliveries } from '../app/webhooks.js';
 import { SqlWebhookRepository } from '../adapters/db/webhook-repository.js';
 import { SqlFaceRepository } from '../adapters/db/face-repository.js';
@@ -49,6 +50,7 @@ import { SharpImageDecoder } from '../adapters/media/sharp-image-decoder.js';
 import { LocalBlobStore } from '../adapters/storage/local-blob-store.js';
 import type { AppDeps } from '../http/app.js';
 import type { Authenticator } from '../http/plugins/auth.js';
+import { noopErrorReporter, type ErrorReporter } from '../app/error-reporter.js';
 import { ConfigError, type Config } from './config.js';
 
 /** The system clock. */
@@ -97,6 +99,9 @@ export function openModelRegistry(config: Config): Promise<FileModelRegistry> {
 export async function createServices(config: Config, logger: Logger, role: ProcessRole = 'api'): Promise<Services> {
   const mode = config.redisUrl ? 'scale-out' : 'embedded';
   if (role === 'worker' && mode !== 'scale-out') throw new ConfigError('invalid configuration: argus worker needs REDIS_URL and DATABASE_URL (the scale-out mode); the embedded mode runs jobs in the API process');
+  // Error reporting: the Sentry SDK is loaded only when a DSN is set, so with it off nothing of it runs or loads.
+  const errors: ErrorReporter = config.sentry ? (await import('../adapters/telemetry/sentry-reporter.js')).createSentryReporter({ ...config.sentry, role }) : noopErrorReporter;
+  const reportJobCrash = (err: unknown, job: JobRecord): void => errors.capture(err, { source: 'job', jobId: job.id, jobKind: job.kind, ownerId: job.ownerId, attempt: job.attempts });
   const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
   await database.migrate();
   const blobs = new LocalBlobStore({ image: config.imagesDir, video: config.videosDir });
@@ -154,7 +159,11 @@ export async function createServices(config: Config, logger: Logger, role: Proce
   const dictionaries = new FileDictionaryLoader();
   const locks = database.locks;
   const jobDeps = { faces, bibs, dictionaries, jobs, bus, clock, media, blobs, locks, analyses, sniffer, decoder, models, engine, tensors, limits: imageLimits, urls: fetcher, maxImageBytes: config.maxImageBytes, onFinished: onJobFinished };
-  const videos: VideoDecoder = { probe: probeVideo, frames: decodeFrames };
+  // Video needs ffmpeg: the system's, or the one shipped in an npm package (see adapters/media/ffmpeg/tools.ts).
+  const foundTools = await findVideoTools({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath });
+  if (foundTools.ok) logger.info({ ffmpeg: toolView(foundTools.tools.ffmpeg), ffprobe: toolView(foundTools.tools.ffprobe) }, 'video tools');
+  else logger.warn({ reason: foundTools.reason }, 'video analysis unavailable');
+  const videos: VideoDecoder = foundTools.ok ? new FfmpegVideoDecoder(foundTools.tools) : unavailableVideo(foundTools.reason);
   // A worker follows live uploads that an API process is still writing to the shared volume.
   const follow = role === 'worker' ? (job: JobRecord, partial: string, signal: AbortSignal): LiveUpload => followUpload({ jobs, media, blobs, clock }, job, partial, signal, config.worker.liveUploadIdleMs) : undefined;
   const handlerDeps = {
@@ -178,6 +187,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
       pollMs: 2000,
       handler,
       outcome: { fail: (job, reason) => failJob(outcomeDeps, job, reason), announce: (job) => announceEnd(outcomeDeps, job) },
+      report: reportJobCrash,
     });
     queue = embedded;
     runner = embedded;
@@ -201,6 +211,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
           handler,
           fail: (job, reason) => failJob(outcomeDeps, job, reason),
           metrics,
+          report: reportJobCrash,
         },
         shared,
         redis.bull,
@@ -239,7 +250,13 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     dictionaries,
     onJobFinished,
     metrics,
+    errors,
     auth,
+    capabilities: {
+      video: foundTools.ok
+        ? { status: 'ok', detail: `ffmpeg ${foundTools.tools.ffmpeg.version} (${foundTools.tools.ffmpeg.source})`, adminDetail: `ffmpeg ${toolView(foundTools.tools.ffmpeg)}, ffprobe ${toolView(foundTools.tools.ffprobe)}` }
+        : { status: 'unavailable', detail: foundTools.reason },
+    },
     readiness: [
       { name: 'database', check: () => database.ping() },
       { name: 'storage', check: () => blobs.checkWritable() },
@@ -291,6 +308,20 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     await Promise.all([sender.close(), fetcher.close()]);
     await engine.close();
     await database.close();
+    // Last: whatever crashed while the rest stopped is sent too.
+    await errors.close();
   };
   return { mode, database, models, deps, runner, worker, metrics, delivery, warmUp, sweep, close };
+}
+
+function toolView(t: VideoTool): string {
+  return `${t.version} (${t.source}: ${t.path})`;
+}
+
+/** Video when no ffmpeg works here: every video job fails with the reason (and readiness says so). */
+function unavailableVideo(reason: string): VideoDecoder {
+  const refuse = (): never => {
+    throw new AppError('SERVICE_UNAVAILABLE', reason);
+  };
+  return { probe: async () => refuse(), frames: () => refuse() };
 }

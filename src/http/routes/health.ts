@@ -21,6 +21,13 @@ const Ready = Type.Object({
   checks: Type.Record(Type.String(), Check),
   models: Type.Optional(Type.Record(Type.String(), ModelState, { description: 'Every known model; a missing one fails only the endpoints that need it' })),
   degraded: Type.Optional(Type.Array(Type.String(), { description: 'Models that cannot be used' })),
+  capabilities: Type.Optional(
+    Type.Record(
+      Type.String(),
+      Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]), detail: Type.Optional(Type.String()) }),
+      { description: 'What this process can do beyond the checks, e.g. video (ffmpeg); unavailable ones fail only the work that needs them' },
+    ),
+  ),
 });
 
 /** `GET /health/live` (the process answers) and `GET /health/ready` (its dependencies answer). */
@@ -29,7 +36,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
   models?: () => ModelStatus[];
   /** Whether the caller may see failure messages and file paths (admins); others see states only. */
   details?: (request: FastifyRequest) => Promise<boolean>;
-}> = async (app, { checks, models, details }) => {
+  /** Capabilities found at startup, with a public detail and one for admins (paths). */
+  capabilities?: Record<string, { status: 'ok' | 'unavailable'; detail: string; adminDetail?: string }>;
+}> = async (app, { checks, models, details, capabilities }) => {
   app.get('/health/live', { schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get('/health/ready', { schema: { tags: ['health'], summary: 'Readiness: database, storage; model states', response: { 200: Ready, 503: Ready } } }, async (request, reply) => {
@@ -54,6 +63,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
         list.map((m) => [m.manifest.id, { task: m.manifest.task, state: m.state, ...(full ? { file: m.path ?? m.source, ...(m.detail ? { detail: m.detail } : {}) } : {}) }]),
       );
       body.degraded = list.filter((m) => !isUsable(m.state)).map((m) => m.manifest.id);
+    }
+    if (capabilities) {
+      body.capabilities = Object.fromEntries(Object.entries(capabilities).map(([name, c]) => [name, { status: c.status, detail: full && c.adminDetail ? c.adminDetail : c.detail }]));
     }
     return reply.status(ok ? 200 : 503).send(body);
   });

@@ -5,10 +5,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../domain/errors.js';
-import { decodeFrames, probeVideo, type FrameSampling, type VideoFrame } from './ffmpeg-video.js';
+import { AppError } from '../../../domain/errors.js';
+import { decodeFrames, probeVideo, type FrameSampling, type VideoFrame } from './index.js';
+import { testdata } from '../../../../test/helper.js';
 
-const MEGAMIND = '/work/shared/testdata/video/Megamind.avi';
+const MEGAMIND = testdata('video/Megamind.avi');
 const FPS = 2997 / 125; // 23.976
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0 && spawnSync('ffprobe', ['-version']).status === 0;
 const ALL: FrameSampling = { everyNth: 1, minSeconds: 0, maxSide: 100_000 };

@@ -1,0 +1,23 @@
+/** Video through ffmpeg and ffprobe child processes: the VideoDecoder port, on the tools found at startup. */
+import type { DecodedFrame, VideoDecoder, VideoFacts } from '../../../app/ports.js';
+import { decodeFrames } from './decode.js';
+import { probeVideo } from './probe.js';
+import type { VideoTools } from './tools.js';
+
+export { decodeFrames } from './decode.js';
+export { probeVideo } from './probe.js';
+export { findVideoTools, SYSTEM_TOOLS, type FoundTools, type VideoTool, type VideoTools } from './tools.js';
+export type { FrameSampling, VideoFrame, VideoInfo } from './types.js';
+
+/** The VideoDecoder port on given tools. */
+export class FfmpegVideoDecoder implements VideoDecoder {
+  constructor(private readonly tools: VideoTools) {}
+
+  probe(path: string): Promise<VideoFacts> {
+    return probeVideo(path, this.tools);
+  }
+
+  frames(input: string | AsyncIterable<Uint8Array>, sampling: { everyNth: number; minSeconds: number; maxSide: number }, signal?: AbortSignal): AsyncIterable<DecodedFrame> {
+    return decodeFrames(input, sampling, signal, this.tools);
+  }
+}

@@ -1,0 +1,62 @@
+/** How an input is named to ffmpeg/ffprobe, and running a short command to its end. */
+import { spawn } from 'node:child_process';
+import { AppError } from '../../../domain/errors.js';
+
+/** The demuxers Argus accepts (those of media-kind's video extensions); keeps ffmpeg off playlists, images, raw data. */
+export const FORMAT_WHITELIST = 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,flv,asf,ogg';
+/** Network reads of a URL input give up after this long without data (microseconds, ffmpeg's unit). */
+const RW_TIMEOUT_US = 30_000_000;
+/** The longest line of ffmpeg output kept. */
+export const MAX_LINE = 64 * 1024;
+
+/** An input as ffmpeg is given it. */
+export interface ResolvedInput {
+  /** The argument for `-i` / ffprobe. */
+  readonly arg: string;
+  readonly protocols: string;
+  readonly inputOptions: readonly string[];
+  /** Spellings of the input that ffmpeg may echo in its messages (hidden from error messages). */
+  readonly names: readonly string[];
+}
+
+/** File paths go through ffmpeg's `file:` protocol (so a colon in a name is not read as a protocol); URLs must be http(s). */
+export function resolveInput(input: string): ResolvedInput {
+  if (input.length === 0) throw new AppError('BAD_REQUEST', 'no video input given');
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(input)?.[1]?.toLowerCase();
+  if (scheme === 'http' || scheme === 'https') {
+    return { arg: input, protocols: 'http,https,tcp,tls', inputOptions: ['-rw_timeout', String(RW_TIMEOUT_US)], names: [input] };
+  }
+  if (scheme !== undefined && scheme !== 'file') throw new AppError('BAD_REQUEST', `unsupported video URL scheme: ${scheme}`);
+  const arg = scheme === 'file' || input.startsWith('file:') ? input : `file:${input}`;
+  return { arg, protocols: 'file', inputOptions: [], names: [arg, input] };
+}
+
+/** Runs a command to completion, collecting its output; kills it after `timeoutMs`. */
+export function runCollect(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      err = (err + chunk).slice(-MAX_LINE);
+    });
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        new AppError('SERVICE_UNAVAILABLE', e.code === 'ENOENT' ? `video probing is unavailable: ${cmd} is not installed` : `could not start ${cmd}: ${e.message}`),
+      );
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (timedOut) reject(new AppError('BAD_REQUEST', `not a readable video: ${cmd} gave no answer within ${timeoutMs / 1000} s`));
+      else resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: err });
+    });
+  });
+}
