@@ -1,3 +1,4 @@
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
@@ -146,6 +147,13 @@ describe('failures', () => {
 });
 
 describe('configuration', () => {
+  it('keeps the packaged OCR models on the search path when ARGUS_MODELS_PATH is set', () => {
+    const c = loadConfig({ ARGUS_MODELS_PATH: '/srv/models' });
+    expect(c.modelSearchPath).toContain('/srv/models');
+    expect(c.modelSearchPath.some((d) => d.endsWith(path.join('@gutenye', 'ocr-models', 'assets')))).toBe(true);
+    expect(c.modelSearchPath.some((d) => d.endsWith(path.join('shared', 'models')))).toBe(false);
+  });
+
   it('has defaults', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 8080, auth: true, maxUploadBytes: 2 * 1024 ** 3, maxPixels: 100_000_000, blurThreshold: 100, databaseUrl: undefined });

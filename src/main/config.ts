@@ -195,10 +195,12 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
   const cores = os.availableParallelism();
   const inferenceThreads = raw.ARGUS_INFERENCE_THREADS || Math.min(cores, 4);
   const modelsDir = path.resolve(raw.ARGUS_MODELS_DIR ?? path.join(dataDir, 'models'));
-  const extra =
-    raw.ARGUS_MODELS_PATH !== undefined
-      ? raw.ARGUS_MODELS_PATH.split(path.delimiter).filter(Boolean).map((d) => path.resolve(d))
-      : [...developmentModels(), ...packagedModels()];
+  // ARGUS_MODELS_PATH replaces the development folder; the OCR models shipped in node_modules stay on the path
+  // either way (setting it used to drop them, and text and bibs answered 503).
+  const extra = [
+    ...(raw.ARGUS_MODELS_PATH !== undefined ? raw.ARGUS_MODELS_PATH.split(path.delimiter).filter(Boolean).map((d) => path.resolve(d)) : developmentModels()),
+    ...packagedModels(),
+  ];
   return {
     port: raw.PORT,
     host: raw.HOST,
