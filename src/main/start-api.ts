@@ -47,6 +47,11 @@ export async function startApi(config: Config): Promise<FastifyInstance> {
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    // Sent before closing: if closing outlasts the grace delay, the process exits without waiting for anything.
+    if (err && deps.errors) {
+      deps.errors.capture(err, { source: 'process' });
+      await deps.errors.flush();
+    }
     await app.close();
   });
 

@@ -35,6 +35,11 @@ export async function startWorker(config: Config, logger: Logger = createLogger(
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'worker stopping after an error');
     else logger.info({ signal }, 'worker stopping: running jobs go back to the queue');
+    // Sent before stopping: if stopping outlasts the grace delay, the process exits without waiting for anything.
+    if (err && services.deps.errors) {
+      services.deps.errors.capture(err, { source: 'process' });
+      await services.deps.errors.flush();
+    }
     await stop();
   });
   return { services, monitor, stop };

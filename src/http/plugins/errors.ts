@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError, type ErrorCode } from '../../domain/errors.js';
+import type { ErrorContext, ErrorReporter } from '../../app/error-reporter.js';
 
 interface Envelope {
   error: { code: string; message: string; request_id: string; details?: unknown };
@@ -30,12 +31,15 @@ const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'BAD_REQUEST' },
 };
 
-/** Installs the error and not-found handlers. */
-export function errorEnvelope(app: FastifyInstance): void {
+/** Installs the error and not-found handlers; 5xx failures (503 aside) also go to the reporter, if any. */
+export function errorEnvelope(app: FastifyInstance, reporter?: ErrorReporter): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAppError(err)) {
       if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
-      if (err.statusCode >= 500 && err.statusCode !== 503) request.log.error({ err }, 'request failed');
+      if (err.statusCode >= 500 && err.statusCode !== 503) {
+        request.log.error({ err }, 'request failed');
+        reporter?.capture(err, requestContext(request));
+      }
       return sendError(reply, request, err.statusCode, err.code, err.message, err.details);
     }
     if (err.validation) {
@@ -60,10 +64,17 @@ export function errorEnvelope(app: FastifyInstance): void {
       return sendError(reply, request, 503, 'SERVICE_UNAVAILABLE', 'a backing service (database or queue) is unavailable for a moment; retry shortly');
     }
     request.log.error({ err }, 'unhandled error');
+    reporter?.capture(err, requestContext(request));
     return sendError(reply, request, 500, 'INTERNAL_ERROR', 'internal server error');
   });
 
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}
+
+/** What an error report says about its request: identifiers only, never headers, query or body. */
+function requestContext(request: FastifyRequest): ErrorContext {
+  // `principal` is set inside /api/v1 once the caller is known; elsewhere, or before that, it is absent.
+  return { source: 'http', requestId: request.id, method: request.method, route: request.routeOptions.url, ownerId: request.principal?.ownerId };
 }
 
 /** Socket-level failures and the PostgreSQL states that mean "the server is going away or not back yet". */

@@ -19,6 +19,8 @@ export interface EmbeddedRunnerOptions {
   readonly concurrency: number;
   /** How often to look for work nobody announced (e.g. jobs queued by another process). */
   readonly pollMs: number;
+  /** Reports a crash of the handler (to the error tracker), besides the log. */
+  readonly report?: (err: unknown, job: JobRecord) => void;
 }
 
 /** Runs jobs in this process. */
@@ -119,6 +121,7 @@ export class EmbeddedJobRunner implements JobQueue {
         } else {
           // The handler records every expected failure itself; this is a crash of the handler.
           log.error({ err }, 'job handler crashed');
+          this.opts.report?.(err, job);
           const at = this.opts.clock.now();
           if (job.attempts >= job.maxAttempts) await this.opts.outcome.fail(job, `failed ${job.attempts} time(s): ${err instanceof Error ? err.message : String(err)}`);
           else await this.opts.jobs.update(job.id, { status: 'queued' }, at, job.attempts);

@@ -38,6 +38,8 @@ export interface SharedWorkerOptions {
   /** Fails a job for good, announcing it. */
   readonly fail: (job: JobRecord, reason: string) => Promise<boolean>;
   readonly metrics: Registry;
+  /** Reports a crash of the handler (to the error tracker), besides the log. */
+  readonly report?: (err: unknown, job: JobRecord) => void;
 }
 
 /** A worker process's consumer of the shared queue. */
@@ -146,6 +148,7 @@ export class BullmqJobWorker {
         return;
       }
       log.error({ err }, 'job handler crashed');
+      this.opts.report?.(err, job);
       const reason = `failed ${job.attempts} time(s): ${err instanceof Error ? err.message : String(err)}`;
       if (job.attempts >= job.maxAttempts) {
         await this.opts.fail(job, reason);
