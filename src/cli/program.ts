@@ -63,6 +63,14 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   program
+    .command('openapi')
+    .description('print the API\'s OpenAPI document (JSON), as /openapi.json serves it')
+    .action(async () => {
+      const { openapiDocument } = await import('../main/openapi.js');
+      ctx.print(JSON.stringify(await openapiDocument(), null, 2));
+    });
+
+  program
     .command('hash')
     .description('print the content id (XxHash64 sampling hash) of a file')
     .argument('<file>')

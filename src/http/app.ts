@@ -6,9 +6,8 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -43,6 +42,7 @@ import { clientErrorHandler } from './plugins/client-errors.js';
 import { errorEnvelope } from './plugins/errors.js';
 import { requestSerializer } from './plugins/log-redaction.js';
 import { httpMetrics } from './plugins/metrics.js';
+import { openapi } from './openapi.js';
 import { rateLimits } from './plugins/rate-limits.js';
 import { minUploadRate } from './plugins/slow-clients.js';
 import { imageBudget } from './plugins/image-budget.js';
@@ -58,6 +58,9 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { mediaRoutes } from './routes/media.js';
+
+/** Argus's version, from package.json. */
+export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Everything the HTTP layer is given: use-case dependencies and the settings that shape the API. */
 export interface AppDeps {
@@ -168,20 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(multipart, { limits: { fileSize: s.maxUploadBytes, files: 100, fields: 50, fieldSize: 1024 * 1024 } });
   await app.register(fastifyStatic, { root: process.cwd(), serve: false });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Argus', description: 'Self-hosted vision API for photos and video', version: '0.1.0' },
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        },
-      },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await openapi(app, { version: VERSION });
 
   await app.register(healthRoutes, { checks: deps.readiness, models: () => deps.models.list(), details: isAdmin, ...(deps.capabilities ? { capabilities: deps.capabilities } : {}) });
 

@@ -2,13 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { changeUserSettings, getUserSettings, type AiSettingsDeps } from '../../app/ai-settings.js';
 import { AiSettingsSchema } from '../../domain/ai-settings.js';
-import { errorResponses, secured } from '../schemas/common.js';
+import { errorResponses, secured, named } from '../schemas/common.js';
 
 const Params = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 200 }) });
 const Body = Type.Record(Type.String(), Type.Unknown(), {
   description: 'Any subset of the settings, keys in snake_case, camelCase or PascalCase; unknown keys are refused',
 });
-const Settings = Type.Object(AiSettingsSchema.properties, { description: 'Effective settings (defaults filled in), snake_case' });
+const Settings = named('AiSettings', Type.Object(AiSettingsSchema.properties, { description: 'Effective settings (defaults filled in), snake_case' }));
 
 /** `GET`, `PUT` and `PATCH /api/v1/users/{userId}/ai-settings` (seed 000). */
 export const aiSettingsRoutes: FastifyPluginAsyncTypebox<AiSettingsDeps> = async (app, deps) => {

@@ -6,7 +6,7 @@ import type { AiSettingsRepository } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
 import { fileBuffer, multipartRoute, readForm } from '../plugins/multipart-form.js';
-import { errorResponses, secured } from '../schemas/common.js';
+import { errorResponses, secured, named } from '../schemas/common.js';
 
 /** What the blur route needs. */
 export interface BlurRouteDeps extends DetectBlurDeps {
@@ -20,7 +20,7 @@ const BlurFields = Type.Object(
   { additionalProperties: false },
 );
 
-const BlurResponse = Type.Object({
+const BlurResponse = named('BlurResult', Type.Object({
   is_blurry: Type.Boolean(),
   confidence: Type.Number({ minimum: 0, maximum: 1 }),
   laplacian_variance: Type.Number(),
@@ -28,7 +28,7 @@ const BlurResponse = Type.Object({
   threshold: Type.Number(),
   width: Type.Integer(),
   height: Type.Integer(),
-});
+}));
 
 /** `POST /api/v1/blur/detect` (seed 004, Phase 2). */
 export const blurRoutes: FastifyPluginAsyncTypebox<BlurRouteDeps> = async (app, deps) => {

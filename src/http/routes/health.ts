@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { named } from '../schemas/common.js';
 import Type, { type Static } from 'typebox';
 import { isUsable, type ModelStatus } from '../../domain/model-manifest.js';
 
@@ -16,7 +17,7 @@ const ModelState = Type.Object({
   file: Type.Optional(Type.String({ description: 'Where the file is looked for (admins only)' })),
   detail: Type.Optional(Type.String({ description: 'Why it cannot be used (admins only)' })),
 });
-const Ready = Type.Object({
+const Ready = named('Readiness', Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]),
   checks: Type.Record(Type.String(), Check),
   models: Type.Optional(Type.Record(Type.String(), ModelState, { description: 'Every known model; a missing one fails only the endpoints that need it' })),
@@ -28,7 +29,7 @@ const Ready = Type.Object({
       { description: 'What this process can do beyond the checks, e.g. video (ffmpeg); unavailable ones fail only the work that needs them' },
     ),
   ),
-});
+}));
 
 /** `GET /health/live` (the process answers) and `GET /health/ready` (its dependencies answer). */
 export const healthRoutes: FastifyPluginAsyncTypebox<{

@@ -4,9 +4,9 @@ import { createApiKey } from '../../app/api-keys.js';
 import type { ApiKeyRecord, ApiKeyRepository, Clock } from '../../app/ports.js';
 import { AppError } from '../../domain/errors.js';
 import { requireAdmin } from '../plugins/auth.js';
-import { errorResponses, secured } from '../schemas/common.js';
+import { errorResponses, secured, named } from '../schemas/common.js';
 
-const ApiKey = Type.Object({
+const ApiKey = named('ApiKey', Type.Object({
   id: Type.String(),
   name: Type.String(),
   owner_id: Type.String(),
@@ -14,7 +14,7 @@ const ApiKey = Type.Object({
   prefix: Type.String({ description: 'The first characters of the key, to recognise it' }),
   created_at: Type.String({ format: 'date-time' }),
   last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
+}));
 
 const view = (k: ApiKeyRecord): Static<typeof ApiKey> => ({
   id: k.id,

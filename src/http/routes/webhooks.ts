@@ -3,7 +3,7 @@ import Type, { type Static } from 'typebox';
 import type { DeliveryAttempt, DeliveryRecord, JobRepository, WebhookRecord } from '../../app/ports.js';
 import { callbackSecret, registerWebhook, WEBHOOK_EVENTS, type WebhookDeps } from '../../app/webhooks.js';
 import { AppError } from '../../domain/errors.js';
-import { errorResponses, secured } from '../schemas/common.js';
+import { errorResponses, secured, named } from '../schemas/common.js';
 import { JobId } from '../schemas/jobs.js';
 
 /** What the webhook routes need. */
@@ -11,14 +11,14 @@ export interface WebhookRouteDeps extends WebhookDeps {
   readonly jobs: JobRepository;
 }
 
-const Webhook = Type.Object({
+const Webhook = named('Webhook', Type.Object({
   id: Type.String({ format: 'uuid' }),
   url: Type.String(),
   events: Type.Array(Type.String()),
   description: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
   secret: Type.Optional(Type.String({ description: 'whsec_... signing secret; returned only when the webhook is created' })),
-});
+}));
 const Register = Type.Object(
   {
     url: Type.String({ minLength: 1 }),
@@ -27,8 +27,8 @@ const Register = Type.Object(
   },
   { additionalProperties: false },
 );
-const Attempt = Type.Object({ attempt: Type.Integer(), at: Type.String(), status_code: Type.Union([Type.Integer(), Type.Null()]), error: Type.Union([Type.String(), Type.Null()]), duration_ms: Type.Integer() });
-const Delivery = Type.Object({
+const Attempt = named('DeliveryAttempt', Type.Object({ attempt: Type.Integer(), at: Type.String(), status_code: Type.Union([Type.Integer(), Type.Null()]), error: Type.Union([Type.String(), Type.Null()]), duration_ms: Type.Integer() }));
+const Delivery = named('Delivery', Type.Object({
   id: Type.String({ description: 'The webhook-id header of the message' }),
   job_id: Type.String(),
   webhook_id: Type.Union([Type.String(), Type.Null()], { description: 'null for the job callback_url' }),
@@ -38,8 +38,8 @@ const Delivery = Type.Object({
   attempts: Type.Array(Attempt),
   next_attempt_at: Type.Union([Type.String(), Type.Null()]),
   delivered_at: Type.Union([Type.String(), Type.Null()]),
-});
-const Deliveries = Type.Object({ items: Type.Array(Delivery) });
+}));
+const Deliveries = named('DeliveryList', Type.Object({ items: Type.Array(Delivery) }));
 
 function webhookView(w: WebhookRecord, withSecret = false): Static<typeof Webhook> {
   return { id: w.id, url: w.url, events: w.events, description: w.description, created_at: w.createdAt.toISOString(), ...(withSecret ? { secret: w.secret } : {}) };

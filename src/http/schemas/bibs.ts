@@ -1,11 +1,12 @@
 /** Schemas of text recognition, bib recognition and bib search. */
+import { named } from './common.js';
 import Type from 'typebox';
 import { BoxSchema } from './detect.js';
 import { MediaId } from './media.js';
 
 const Point = Type.Tuple([Type.Number(), Type.Number()]);
 
-export const TextResponse = Type.Object({
+export const TextResponse = named('TextResult', Type.Object({
   width: Type.Integer(),
   height: Type.Integer(),
   text: Type.String({ description: 'Every line in reading order, rows separated by newlines' }),
@@ -18,9 +19,9 @@ export const TextResponse = Type.Object({
     }),
   ),
   timings: Type.Record(Type.String(), Type.Number()),
-});
+}));
 
-export const BibResponse = Type.Object({
+export const BibResponse = named('BibResult', Type.Object({
   media_id: Type.Optional(MediaId),
   width: Type.Integer(),
   height: Type.Integer(),
@@ -38,9 +39,9 @@ export const BibResponse = Type.Object({
   models: Type.Object({ persons: Type.String(), bib_detector: Type.Union([Type.String(), Type.Null()]), text_detector: Type.String(), text_recognizer: Type.String() }),
   indexed: Type.Optional(Type.Object({ bibs: Type.Integer(), faces: Type.Integer(), faces_with_bib: Type.Integer() }, { description: 'With store=true: what the bib index now holds for this image' })),
   timings: Type.Object({ total_ms: Type.Number() }),
-});
+}));
 
-export const BibMediaResponse = Type.Object({
+export const BibMediaResponse = named('MediaByBibResult', Type.Object({
   bib_number: Type.String(),
   total: Type.Integer(),
   threshold: Type.Number({ description: 'Face similarity used for inferred matches' }),
@@ -59,4 +60,4 @@ export const BibMediaResponse = Type.Object({
       similarity: Type.Optional(Type.Number()),
     }),
   ),
-});
+}));

@@ -1,5 +1,16 @@
-/** Schemas shared by many routes: the error envelope, paging. */
-import Type from 'typebox';
+/** Schemas shared by many routes: the error envelope, paging, naming. */
+import Type, { type TSchema } from 'typebox';
+
+/**
+ * The schema under a name: the OpenAPI document lists it as `components.schemas.<title>` and refers to it wherever
+ * it is used (see http/openapi.ts), so the generated client has a type of that name.
+ */
+export function named<T extends TSchema>(title: string, schema: T): T {
+  // A copy with every property as it was (TypeBox keeps its kind in a non-enumerable one).
+  const copy = Object.create(Object.getPrototypeOf(schema) as object, Object.getOwnPropertyDescriptors(schema)) as T & { title: string };
+  copy.title = title;
+  return copy;
+}
 
 /** The one error envelope of every 4xx/5xx response. */
 export const ErrorEnvelope = Type.Object(
@@ -11,7 +22,7 @@ export const ErrorEnvelope = Type.Object(
       details: Type.Optional(Type.Unknown()),
     }),
   },
-  { description: 'Error envelope' },
+  { title: 'Error', description: 'Error envelope' },
 );
 
 /** Error responses a route may give, all in the envelope. */

@@ -1,18 +1,19 @@
 /** Schemas of object detection: the form, the detections, the stored result. */
+import { named } from './common.js';
 import Type from 'typebox';
 import { MediaId } from './media.js';
 
-export const BoxSchema = Type.Object(
+export const BoxSchema = named('Box', Type.Object(
   { x1: Type.Number(), y1: Type.Number(), x2: Type.Number(), y2: Type.Number() },
   { description: 'Box in original-image pixels, clipped to the image' },
-);
+));
 
-export const DetectionSchema = Type.Object({
+export const DetectionSchema = named('Detection', Type.Object({
   label: Type.String(),
   class_id: Type.Integer({ minimum: 0 }),
   confidence: Type.Number({ minimum: 0, maximum: 1 }),
   box: BoxSchema,
-});
+}));
 
 /** The text fields of `POST /detect` besides `file`. */
 export const DetectFields = Type.Object(
@@ -29,7 +30,7 @@ export const DetectFields = Type.Object(
 
 export const DetectForm = Type.Object({ file: Type.String({ format: 'binary' }), ...DetectFields.properties });
 
-export const DetectResponse = Type.Object({
+export const DetectResponse = named('DetectResult', Type.Object({
   media_id: Type.Optional(MediaId),
   width: Type.Integer(),
   height: Type.Integer(),
@@ -37,13 +38,13 @@ export const DetectResponse = Type.Object({
   detections: Type.Array(DetectionSchema),
   tiles: Type.Integer({ description: 'Tiles analysed besides the whole image (0 when not tiled)' }),
   timings: Type.Object({ preprocess_ms: Type.Number(), inference_ms: Type.Number(), postprocess_ms: Type.Number(), total_ms: Type.Number() }),
-});
+}));
 
-export const StoredDetections = Type.Object({
+export const StoredDetections = named('StoredDetections', Type.Object({
   media_id: MediaId,
   model: Type.String(),
   analysed_at: Type.String({ format: 'date-time' }),
   width: Type.Integer(),
   height: Type.Integer(),
   detections: Type.Array(DetectionSchema),
-});
+}));

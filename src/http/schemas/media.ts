@@ -1,11 +1,11 @@
 import Type, { type Static } from 'typebox';
 import type { MediaRecord } from '../../app/ports.js';
 import { mediaStatusName } from '../../domain/media-status.js';
-import { Paging } from './common.js';
+import { Paging, named } from './common.js';
 
 export const MediaId = Type.String({ pattern: '^V?[0-9a-f]{16}$', description: 'Content id: XxHash64 sampling hash, 16 hex digits' });
 
-export const Media = Type.Object({
+export const Media = named('Media', Type.Object({
   id: MediaId,
   name: Type.String({ description: 'Original file name, sanitised' }),
   kind: Type.Union([Type.Literal('image'), Type.Literal('video')]),
@@ -19,14 +19,14 @@ export const Media = Type.Object({
   content_url: Type.String(),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-});
+}));
 
-export const MediaList = Type.Object({
+export const MediaList = named('MediaList', Type.Object({
   items: Type.Array(Media),
   total: Type.Integer(),
   limit: Type.Integer(),
   offset: Type.Integer(),
-});
+}));
 
 export const MediaListQuery = Type.Object(
   {
