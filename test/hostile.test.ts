@@ -16,7 +16,7 @@ import { buildApp } from '../src/http/app.js';
 import { DB_MODES, multipart, startTestApp, testdata, type TestApp } from './helper.js';
 
 /** Every table whose rows a request could leave behind. */
-const TABLES = ['media', 'media_analyses', 'jobs', 'job_events', 'webhooks', 'deliveries', 'delivery_attempts', 'persons', 'face_embeddings', 'bib_sightings', 'media_faces', 'ai_settings', 'api_keys', 'owner_secrets'];
+const TABLES = ['media', 'media_analyses', 'jobs', 'job_events', 'job_frames', 'webhooks', 'deliveries', 'delivery_attempts', 'persons', 'face_embeddings', 'bib_sightings', 'media_faces', 'ai_settings', 'api_keys', 'owner_secrets'];
 
 type Reply = { statusCode: number; headers: Record<string, unknown>; json(): any; body: string };
 
@@ -339,6 +339,7 @@ describe.each(DB_MODES)('hostile requests on %s', (mode) => {
       ['GET', '/api/v1/results/:job', () => undefined, [404]],
       ['GET', '/api/v1/jobs/:job/events', () => undefined, [404]],
       ['GET', '/api/v1/jobs/:job/deliveries', () => undefined, [404]],
+      ['GET', '/api/v1/jobs/:job/frames', () => undefined, [404]],
       ['DELETE', '/api/v1/jobs/:job', () => undefined, [404]],
       ['GET', '/api/v1/faces/persons/:person', () => undefined, [404]],
       ['DELETE', '/api/v1/faces/persons/:person', () => undefined, [404]],

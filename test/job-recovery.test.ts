@@ -74,14 +74,28 @@ describe('a job survives SIGKILL', () => {
       body: JSON.stringify({ media_id: media.id, settings: { frame_period_recognition: 1 } }),
     });
     const { task_id: id } = (await res.json()) as { task_id: string };
-    const get = async (port: number): Promise<Job & { result: { frames: unknown[]; tracks: unknown[] } | null }> =>
-      (await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${id}`)).json()) as Job & { result: { frames: unknown[]; tracks: unknown[] } | null };
+    const get = async (port: number): Promise<Job & { result: { frames_analysed: number; frames_url: string; tracks: unknown[] } | null }> =>
+      (await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${id}`)).json()) as Job & { result: { frames_analysed: number; frames_url: string; tracks: unknown[] } | null };
+    type Page = { items: { index: number }[]; next: string | null };
+    const frames = async (port: number): Promise<number[]> => {
+      const out: number[] = [];
+      for (let next: string | null = `/api/v1/jobs/${id}/frames?limit=1000`; next; ) {
+        const p = (await (await fetch(`http://127.0.0.1:${port}${next}`)).json()) as Page;
+        out.push(...p.items.map((f) => f.index));
+        next = p.next;
+      }
+      return out;
+    };
+    // Killed once the first run has stored some of its frames, so the retry has frames to rewrite.
+    let storedBefore: number[];
     for (;;) {
       const job = await get(server.port);
-      if (job.progress.done > 0) break;
       expect(job.status).not.toBe('succeeded');
+      storedBefore = await frames(server.port);
+      if (storedBefore.length > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
+    expect(storedBefore.length).toBeLessThan(270);
     server.proc.kill('SIGKILL');
     await server.exited;
 
@@ -94,7 +108,9 @@ describe('a job survives SIGKILL', () => {
     }
     expect(after.status).toBe('succeeded');
     expect(after.attempts).toBe(2);
-    expect(after.result!.frames).toHaveLength(270);
+    expect(after.result!.frames_analysed).toBe(270);
+    // Each frame once, in order: the retry rewrote the frames the killed run had stored.
+    expect(await frames(server.port)).toEqual(Array.from({ length: 270 }, (_, i) => i));
     expect(after.result!.tracks.length).toBeGreaterThan(0);
     server.proc.kill('SIGTERM');
     await server.exited;

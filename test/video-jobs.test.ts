@@ -9,6 +9,9 @@ import { multipart, startTestApp, testdata, type TestApp } from './helper.js';
 
 type Frame = { index: number; timestamp: number; detections: { label: string; box: { x1: number; x2: number }; track_id: number | null }[] };
 type Track = { track_id: number; label: string; first_time: number; last_time: number; hits: number; best_frame: { index: number }; path: { index: number }[] };
+type FramesPage<F = Frame> = { job_id: string; items: F[]; limit: number; next_after: number | null; next: string | null };
+/** The summary every video result keeps instead of a per-frame array. */
+type Summary = { frames_analysed: number; frames_url: string; frames?: unknown };
 
 describe('video jobs (seed 000)', () => {
   let t: TestApp;
@@ -26,6 +29,23 @@ describe('video jobs (seed 000)', () => {
     await t.close();
     await rm(dir, { recursive: true, force: true });
   });
+
+  /** Every frame behind `url` (a frames_url), page by page; the pages' sizes too. */
+  async function allFrames<F = Frame>(url: string, limit?: number): Promise<{ frames: F[]; pages: number[] }> {
+    const frames: F[] = [];
+    const pages: number[] = [];
+    let next: string | null = limit === undefined ? url : `${url}?limit=${limit}`;
+    while (next) {
+      const res: { statusCode: number; body: string } = await t.app.inject({ url: next, headers: { 'x-api-key': key } });
+      expect(res.statusCode, res.body).toBe(200);
+      const page = JSON.parse(res.body) as FramesPage<F>;
+      frames.push(...page.items);
+      pages.push(page.items.length);
+      expect(pages.length).toBeLessThan(1000);
+      next = page.next;
+    }
+    return { frames, pages };
+  }
 
   async function upload(data: Buffer, filename: string, fields: Record<string, string> = {}): Promise<{ task_id: string; media_id: string }> {
     const body = await multipart({ ...fields, file: { data, filename } });
@@ -51,17 +71,36 @@ describe('video jobs (seed 000)', () => {
 
     const result = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json<{
       status: string;
-      result: { video: { width: number; height: number; frame_count: number }; frames: (Frame & { blur: { laplacian_variance: number } })[]; tracks: Track[]; sampling: { analysed_frames: number } };
+      result: Summary & { video: { width: number; height: number; frame_count: number }; tracks: Track[]; sampling: { analysed_frames: number }; blur: { blurry_frames: number; sharpest_frame: { index: number } } };
     }>();
     expect(result.status).toBe('SUCCESS');
     const r = result.result;
     expect(r.video).toMatchObject({ width: 720, height: 528, frame_count: 270 });
-    // Every 4th frame of 270 (the default frame_period_recognition).
-    expect(r.frames.map((f) => f.index)).toEqual(Array.from({ length: 68 }, (_, i) => i * 4));
-    for (const f of r.frames) expect(f.timestamp).toBeCloseTo(f.index / 23.976, 1);
+    // The result is the summary: the frames are behind frames_url, paged.
+    expect(r).not.toHaveProperty('frames');
+    expect(r.frames_analysed).toBe(68);
+    expect(r.sampling.analysed_frames).toBe(68);
+    expect(r.frames_url).toBe(`/api/v1/jobs/${id}/frames`);
+    const { frames, pages } = await allFrames<Frame & { blur: { laplacian_variance: number; is_blurry: boolean } }>(r.frames_url, 25);
+    expect(pages).toEqual([25, 25, 18]);
+    // Every 4th frame of 270 (the default frame_period_recognition), each exactly once, in order.
+    expect(frames.map((f) => f.index)).toEqual(Array.from({ length: 68 }, (_, i) => i * 4));
+    for (const f of frames) expect(f.timestamp).toBeCloseTo(f.index / 23.976, 1);
     // Every analysed frame has its blur measure (the clip opens on black frames, whose variance is 0).
-    expect(r.frames.every((f) => typeof f.blur.laplacian_variance === 'number')).toBe(true);
-    expect(r.frames.filter((f) => f.blur.laplacian_variance > 0).length).toBeGreaterThan(50);
+    expect(frames.every((f) => typeof f.blur.laplacian_variance === 'number')).toBe(true);
+    expect(frames.filter((f) => f.blur.laplacian_variance > 0).length).toBeGreaterThan(50);
+    expect(r.blur.blurry_frames).toBe(frames.filter((f) => f.blur.is_blurry).length);
+    expect(r.blur.sharpest_frame.index).toBe(frames.reduce((a, b) => (b.blur.laplacian_variance > a.blur.laplacian_variance ? b : a)).index);
+    // The default page (100) holds them all; the SSE frame events showed the same frames.
+    expect((await allFrames(r.frames_url)).pages).toEqual([68]);
+    const streamed = text
+      .split('\n\n')
+      .filter((b) => b.includes('event: frame\n'))
+      .map((b) => JSON.parse(b.slice(b.indexOf('data: ') + 6)) as unknown);
+    expect(frames).toEqual(streamed);
+    const job = (await t.app.inject({ url: `/api/v1/jobs/${id}`, headers: { 'x-api-key': key } })).json<{ result: Summary }>();
+    expect(job.result).not.toHaveProperty('frames');
+    expect(job.result.frames_url).toBe(r.frames_url);
     // Cartoon characters: the detector sees persons, and the tracker links them over many frames.
     const persons = r.tracks.filter((tr) => tr.label === 'person');
     expect(persons.length).toBeGreaterThan(0);
@@ -69,10 +108,37 @@ describe('video jobs (seed 000)', () => {
     expect(longest.hits).toBeGreaterThanOrEqual(5);
     expect(longest.last_time).toBeGreaterThan(longest.first_time);
     expect(longest.path.map((p) => p.index)).toContain(longest.best_frame.index);
-    const tagged = r.frames.flatMap((f) => f.detections).filter((d) => d.track_id === longest.track_id);
+    const tagged = frames.flatMap((f) => f.detections).filter((d) => d.track_id === longest.track_id);
     // Hits also count low-confidence detections that only extend the track (they are not reported per frame).
     expect(tagged.length).toBeGreaterThan(longest.hits / 2);
-    for (const d of r.frames.flatMap((f) => f.detections)) expect(d.box.x2).toBeLessThanOrEqual(720);
+    for (const d of frames.flatMap((f) => f.detections)) expect(d.box.x2).toBeLessThanOrEqual(720);
+
+    // A time range gives exactly the frames within it (bounds included), paged the same way.
+    const inRange = frames.filter((f) => f.timestamp >= 2 && f.timestamp <= 5.5);
+    const ranged = await allFrames(`${r.frames_url}?from=2&to=5.5&limit=10`);
+    expect(ranged.frames.map((f) => f.index)).toEqual(inRange.map((f) => f.index));
+    expect(ranged.pages).toEqual([10, 10, inRange.length - 20]);
+    const page = (await t.app.inject({ url: `${r.frames_url}?from=2&to=5.5&limit=10`, headers: { 'x-api-key': key } })).json<FramesPage>();
+    expect(page.next_after).toBe(page.items.at(-1)!.index);
+    expect(page.next).toBe(`${r.frames_url}?from=2&to=5.5&limit=10&after=${page.next_after}`);
+    const tail = (await t.app.inject({ url: `${r.frames_url}?from=10`, headers: { 'x-api-key': key } })).json<FramesPage>();
+    expect(tail.items.map((f) => f.index)).toEqual(frames.filter((f) => f.timestamp >= 10).map((f) => f.index));
+    expect(tail).toMatchObject({ limit: 100, next_after: null, next: null });
+    const none = (await t.app.inject({ url: `${r.frames_url}?from=500`, headers: { 'x-api-key': key } })).json<FramesPage>();
+    expect(none.items).toEqual([]);
+
+    // Another owner's job does not exist for them; bad paging is refused.
+    const stranger = await t.keyFor('stranger');
+    const hidden = await t.app.inject({ url: r.frames_url, headers: { 'x-api-key': stranger } });
+    expect(hidden.statusCode).toBe(404);
+    expect(hidden.json<{ error: { code: string } }>().error.code).toBe('NOT_FOUND');
+    for (const q of ['limit=0', 'limit=1001', 'limit=-5', 'limit=ten', 'after=-1', 'from=-1', 'to=x', 'from=5&to=2', 'page=2']) {
+      const bad = await t.app.inject({ url: `${r.frames_url}?${q}`, headers: { 'x-api-key': key } });
+      expect(bad.statusCode, q).toBe(422);
+      expect(bad.json<{ error: { code: string } }>().error.code, q).toBe('VALIDATION_ERROR');
+    }
+    expect((await t.app.inject({ url: `${r.frames_url}?limit=1000`, headers: { 'x-api-key': key } })).json<FramesPage>().items).toHaveLength(68);
+    expect((await t.app.inject({ url: `${r.frames_url}?limit=1`, headers: { 'x-api-key': key } })).json<FramesPage>().items).toHaveLength(1);
 
     const media = (await t.app.inject({ url: `/api/v1/media/${mediaId}`, headers: { 'x-api-key': key } })).json<{ kind: string; status: number }>();
     expect(media).toMatchObject({ kind: 'video', status: MediaStatus.AIProcessed });
@@ -113,14 +179,15 @@ describe('video jobs (seed 000)', () => {
     const { task_id: id, media_id: mediaId } = (await res.json()) as { task_id: string; media_id: string };
     // Frames were analysed while the upload was still coming in.
     expect(Math.max(0, ...seenDuringUpload)).toBeGreaterThan(0);
-    let r: { status: string; result: { media_id: string; frames: Frame[]; video: { frame_count: number } } | null };
+    let r: { status: string; result: (Summary & { media_id: string; video: { frame_count: number } }) | null };
     do {
       await new Promise((ok) => setTimeout(ok, 200));
       r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
     } while (r.status === 'PENDING' || r.status === 'PROCESSING');
     expect(r.status).toBe('SUCCESS');
     expect(r.result!.media_id).toBe(mediaId);
-    expect(r.result!.frames).toHaveLength(68);
+    expect(r.result!.frames_analysed).toBe(68);
+    expect((await allFrames(r.result!.frames_url)).frames.map((f) => f.index)).toEqual(Array.from({ length: 68 }, (_, i) => i * 4));
     expect(r.result!.video.frame_count).toBe(270);
     // The stored file is the whole upload.
     const stored = await t.app.inject({ url: `/api/v1/media/${mediaId}/content`, headers: { 'x-api-key': key } });
@@ -137,13 +204,13 @@ describe('video jobs (seed 000)', () => {
       headers: { 'x-api-key': key },
     });
     const id = res.json<{ task_id: string }>().task_id;
-    let r: { status: string; result: { frames: Frame[] } | null };
+    let r: { status: string; result: Summary | null };
     do {
       await new Promise((ok) => setTimeout(ok, 200));
       r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
     } while (r.status === 'PENDING' || r.status === 'PROCESSING');
     expect(r.status).toBe('SUCCESS');
-    const times = r.result!.frames.map((f) => f.timestamp);
+    const times = (await allFrames(r.result!.frames_url)).frames.map((f) => f.timestamp);
     expect(times.length).toBe(6);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(2 - 0.05);
   });
@@ -182,7 +249,7 @@ describe('video jobs (seed 000)', () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: body.payload, headers: { ...body.headers, 'x-api-key': key } });
     expect(res.statusCode, res.body).toBe(202);
     const id = res.json<{ task_id: string }>().task_id;
-    let out: { status: string; result: { frames: { faces: { track_id: number | null }[] }[]; face_tracks: { track_id: number; hits: number; best_frame: { index: number }; matches: { person_name: string; similarity: number }[] }[] } | null };
+    let out: { status: string; result: Summary & { face_tracks: { track_id: number; hits: number; best_frame: { index: number }; matches: { person_name: string; similarity: number }[] }[] } | null };
     do {
       await new Promise((ok) => setTimeout(ok, 200));
       out = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
@@ -195,7 +262,8 @@ describe('video jobs (seed 000)', () => {
     expect(main.matches[0]!.person_name).toBe('Star');
     expect(main.matches[0]!.similarity).toBeGreaterThan(0.8);
     // Every frame shows the face with its track id (after the track is confirmed); matching happened once, per track.
-    expect(out.result!.frames.filter((f) => f.faces.some((x) => x.track_id === main.track_id)).length).toBeGreaterThanOrEqual(main.hits - 2);
+    const faceFrames = (await allFrames<{ faces: { track_id: number | null }[] }>(out.result!.frames_url)).frames;
+    expect(faceFrames.filter((f) => f.faces.some((x) => x.track_id === main.track_id)).length).toBeGreaterThanOrEqual(main.hits - 2);
 
     // The track's face is indexed with the video: another photo of the star finds it, at the best frame's time.
     const mediaId = res.json<{ media_id: string }>().media_id;
@@ -228,13 +296,13 @@ describe('video jobs (seed 000)', () => {
     const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '2', '-pix_fmt', 'yuv420p', file]);
     expect(made.status, made.stderr.toString()).toBe(0);
     const { task_id: id } = await upload(await readFile(file), 'clip.mp4');
-    let r: { status: string; result: { frames: Frame[]; video: { width: number } } | null };
+    let r: { status: string; result: (Summary & { video: { width: number } }) | null };
     do {
       await new Promise((ok) => setTimeout(ok, 200));
       r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
     } while (r.status === 'PENDING' || r.status === 'PROCESSING');
     expect(r.status).toBe('SUCCESS');
     expect(r.result!.video.width).toBe(320);
-    expect(r.result!.frames.map((f) => f.index)).toEqual([0, 4, 8, 12, 16]);
+    expect((await allFrames(r.result!.frames_url)).frames.map((f) => f.index)).toEqual([0, 4, 8, 12, 16]);
   });
 });

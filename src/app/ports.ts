@@ -317,6 +317,22 @@ export interface JobRecord {
 /** What a running job may change about itself. */
 export type JobPatch = Partial<Pick<JobRecord, 'status' | 'progress' | 'items' | 'result' | 'error' | 'finishedAt'>>;
 
+/** One analysed frame of a video job as stored: its index and time, and what was found on it (`data`). */
+export interface JobFrame {
+  readonly index: number;
+  /** Seconds from the start of the video. */
+  readonly timestamp: number;
+  readonly data: Record<string, unknown>;
+}
+
+/** Which of a job's frames to read: after a frame index (keyset), within [from, to] seconds, at most `limit`. */
+export interface JobFrameQuery {
+  readonly after?: number;
+  readonly from?: number;
+  readonly to?: number;
+  readonly limit: number;
+}
+
 /** Persistence of jobs and their events. */
 export interface JobRepository {
   insert(job: JobRecord): Promise<void>;
@@ -360,6 +376,15 @@ export interface JobRepository {
    */
   appendEvent(jobId: string, type: JobEvent['type'], data: Record<string, unknown>, at: Date): Promise<JobEvent | null>;
   events(jobId: string, afterSeq: number): Promise<JobEvent[]>;
+  /**
+   * Stores analysed frames of a video job in one statement, replacing stored frames of the same index. Fenced like
+   * `update` with `attempt`: false (nothing stored) unless the job is still running that attempt.
+   */
+  putFrames(jobId: string, attempt: number, frames: readonly JobFrame[]): Promise<boolean>;
+  /** Removes a job's stored frames as a run starts over; fenced like `putFrames` (false: nothing removed). */
+  clearFrames(jobId: string, attempt: number): Promise<boolean>;
+  /** A page of a job's stored frames in index order (ask `limit + 1` to learn whether another page follows). */
+  frames(jobId: string, query: JobFrameQuery): Promise<JobFrame[]>;
 }
 
 /** Live job events across the process (or, scaled out, across processes). */

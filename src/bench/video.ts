@@ -2,17 +2,22 @@
  * `npm run bench -- video [file]`: video analysis throughput on one clip (default Megamind.avi), in one run:
  *   1. ffmpeg decode alone: the sampled frames (every 4th, scaled to the model input) pulled as fast as possible;
  *   2. the model alone on those frames: bare `session.run` on tensors prepared beforehand (onnxruntime defaults);
- *   3. the whole video job: stored clip → job runner → decode, detect, track, events, result.
+ *   3. the whole video job: stored clip → job runner → decode, detect, track, events, frames stored, result.
  * Each in analysed frames per second (median of 3); the job's ratio is to the slower of 1 and 2 (target ≥ 0.9).
+ * Then cost against length: the same clip ×1 and ×20 (joined by ffmpeg's concat demuxer, no re-encoding), one
+ * video job each in a fresh, warmed-up process, with time per analysed frame and peak RSS (both ratios ~1 when
+ * cost grows with the work and memory does not grow with the video).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import pino from 'pino';
-import { decodeFrames } from '../adapters/media/ffmpeg-video.js';
+import { decodeFrames } from '../adapters/media/ffmpeg/index.js';
 import { ingestMedia } from '../app/ingest-media.js';
 import { submitJob } from '../app/submit-job.js';
 import { writeChw } from '../domain/image-tensor.js';
@@ -21,6 +26,9 @@ import { createServices } from '../main/services.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROUNDS = 3;
+/** The long video of the length line: this many copies of the clip. */
+const COPIES = 20;
+const MIB = 1024 * 1024;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,7 +90,7 @@ export async function benchVideo(file = path.join(ROOT, '../shared/testdata/vide
         done = await deps.jobs.get(job.id);
       }
       if (done?.status !== 'succeeded') throw new Error(`video job ${done?.status ?? 'missing'}: ${done?.error ?? ''}`);
-      analysed = (done.result?.frames as unknown[]).length;
+      analysed = Number(done.result?.frames_analysed);
       jobRates.push(analysed / ((performance.now() - t0) / 1000));
     }
 
@@ -98,4 +106,132 @@ export async function benchVideo(file = path.join(ROOT, '../shared/testdata/vide
     await services.close();
     await rm(dir, { recursive: true, force: true });
   }
+  await benchLength(file);
 }
+
+/** What one measured job of the length line gave. */
+interface LengthRun {
+  analysed: number;
+  /** From submission to the stored outcome. */
+  seconds: number;
+  /** The highest RSS sampled while the job ran. */
+  peakRss: number;
+  /** The highest RSS sampled in each quarter of the analysed frames (by the job's progress). */
+  quarters: number[];
+  /** Size of the stored job result (the summary) as JSON. */
+  resultBytes: number;
+}
+
+/** What the length line's child process prints (one JSON line). */
+interface LengthReport {
+  /** RSS with the models loaded and both videos stored. */
+  loadedRss: number;
+  /** RSS after the warm-up jobs. */
+  warmedRss: number;
+  warmupFrames: number;
+  /** The process's peak RSS over its whole life (getrusage's ru_maxrss), model loading included. */
+  processPeak: number;
+  one: LengthRun;
+  many: LengthRun;
+}
+
+/**
+ * The same clip ×1 and ×COPIES through the runner, in one fresh process warmed up first by WARMUP_RUNS runs of the
+ * clip: its RSS climbs over the first few hundred analysed frames of its life (glibc's arenas and onnxruntime's
+ * buffers settling, whatever the videos' lengths) and is flat after that, so both measured jobs start from the same
+ * settled state. Time per analysed frame and peak RSS should then not depend on the video's length.
+ */
+async function benchLength(file: string): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'argus-bench-length-'));
+  try {
+    const long = path.join(dir, `x${COPIES}${path.extname(file)}`);
+    const list = path.join(dir, 'list.txt');
+    await writeFile(list, Array.from({ length: COPIES }, () => `file '${file.replaceAll("'", "'\\''")}'\n`).join(''));
+    await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', '-y', long]);
+    const r = await lengthReport(file, long);
+    const perFrame = (x: LengthRun): number => (x.seconds * 1000) / x.analysed;
+    const mib = (x: number): string => (x / MIB).toFixed(0);
+    const line = (name: string, x: LengthRun): string =>
+      `  ${name.padEnd(4)} ${String(x.analysed).padStart(6)} frames  ${perFrame(x).toFixed(1).padStart(6)} ms/frame   peak RSS ${mib(x.peakRss).padStart(4)} MiB ` +
+      `(by quarter of the video ${x.quarters.map(mib).join(' / ')})   result ${(x.resultBytes / 1024).toFixed(1)} KiB`;
+    console.log(`video length, ${path.basename(file)} x1 and x${COPIES} (ffmpeg concat), detect every 4th frame, one process (MALLOC_ARENA_MAX=${CHILD_ARENAS}, as npm start):`);
+    console.log(`  RSS with the models loaded ${mib(r.loadedRss)} MiB, after ${WARMUP_RUNS} warm-up runs of the clip (${r.warmupFrames} frames) ${mib(r.warmedRss)} MiB; process peak (model loading included) ${mib(r.processPeak)} MiB`);
+    console.log(line('x1', r.one));
+    console.log(line(`x${COPIES}`, r.many));
+    console.log(`  x${COPIES} / x1: time per frame ${(perFrame(r.many) / perFrame(r.one)).toFixed(2)}, peak RSS ${(r.many.peakRss / r.one.peakRss).toFixed(2)} (target ~1)`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const LENGTH_CHILD = '--length-child';
+const CHILD_ARENAS = process.env.MALLOC_ARENA_MAX ?? '2';
+/** Unmeasured runs of the clip before the measured jobs. */
+const WARMUP_RUNS = 5;
+
+/** Runs the length line in a child process (this module, with LENGTH_CHILD) and reads its JSON line. */
+async function lengthReport(short: string, long: string): Promise<LengthReport> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), LENGTH_CHILD, short, long], {
+    // glibc reads it at start-up; the API runs with it (npm start, the image), so its RSS is measured with it too.
+    env: { ...process.env, MALLOC_ARENA_MAX: CHILD_ARENAS },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`the video length run exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1) as string) as LengthReport;
+}
+
+/** The child's side: stores both videos, warms up on the short one, measures one job on each, prints a LengthReport. */
+async function lengthChild(short: string, long: string): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'argus-bench-length-run-'));
+  const config = loadConfig({ ...process.env, ARGUS_DATA_DIR: dir, LOG_LEVEL: 'silent' });
+  const services = await createServices(config, pino({ level: 'silent' }));
+  const { deps } = services;
+  const store = async (file: string): Promise<string> => (await ingestMedia(deps, { ownerId: 'bench', filename: path.basename(file), content: createReadStream(file) })).record.id;
+  const run = async (mediaId: string): Promise<LengthRun> => {
+    const t0 = Date.now();
+    const job = await submitJob(
+      { ...deps, settings: deps.aiSettings, defaults: deps.settings.aiDefaults, maxAttempts: 1 },
+      { ownerId: 'bench', kind: 'video', inputs: [{ mediaId }], tasks: ['detect'], settings: { frame_period_recognition: 4 } },
+    );
+    const quarters = [0, 0, 0, 0];
+    let done = await deps.jobs.get(job.id);
+    while (done && (done.status === 'queued' || done.status === 'running')) {
+      await new Promise((ok) => setTimeout(ok, 50));
+      done = await deps.jobs.get(job.id);
+      const p = done?.progress;
+      // Memory that grows with the video shows as rising quarters; flat memory as equal ones.
+      const q = p && p.total > 0 ? Math.min(3, Math.floor((4 * p.done) / p.total)) : 0;
+      quarters[q] = Math.max(quarters[q] as number, process.memoryUsage.rss());
+    }
+    if (done?.status !== 'succeeded' || !done.finishedAt) throw new Error(`video job ${done?.status ?? 'missing'}: ${done?.error ?? ''}`);
+    return {
+      analysed: Number(done.result?.frames_analysed),
+      // To the stored outcome (the job row's clock), not to when the poll noticed it.
+      seconds: (done.finishedAt.getTime() - t0) / 1000,
+      peakRss: Math.max(...quarters),
+      quarters,
+      resultBytes: Buffer.byteLength(JSON.stringify(done.result)),
+    };
+  };
+  try {
+    await services.warmUp();
+    await services.runner?.start();
+    const [shortId, longId] = [await store(short), await store(long)];
+    const loadedRss = process.memoryUsage.rss();
+    let warmupFrames = 0;
+    for (let i = 0; i < WARMUP_RUNS; i++) warmupFrames += (await run(shortId)).analysed;
+    const warmedRss = process.memoryUsage.rss();
+    const one = await run(shortId);
+    const many = await run(longId);
+    const report: LengthReport = { loadedRss, warmedRss, warmupFrames, processPeak: process.resourceUsage().maxRSS * 1024, one, many };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } finally {
+    await services.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === LENGTH_CHILD) await lengthChild(process.argv[3] as string, process.argv[4] as string);

@@ -1,21 +1,23 @@
 /**
  * A video job: frames decoded and scaled by ffmpeg flow through a bounded pipeline (a few frames in flight, so
  * decoding and inference overlap while memory stays flat), are detected on the job's detection model, linked
- * into tracks, and streamed as `frame` / `track` / `progress` events. The result lists the tracks and the
- * detections of every analysed frame.
+ * into tracks, and streamed as `frame` / `track` / `progress` events. Each analysed frame is also stored in its own
+ * row (written in batches, served paged by GET /jobs/{id}/frames); the job's result is the summary only (video
+ * facts, tracks with bounded paths, faces, bibs, timings and a link to the frames), so neither the result nor the
+ * worker's memory grows with the length of the video.
  */
 import { detectInPixels, detectionThreshold, type DetectObjectsDeps } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import type { OcrDeps } from '../app/ocr-pipeline.js';
 import { VideoBibs, type FrameBib } from './video-bibs.js';
-import type { BibRepository, BlobStore, ContentLocks, FaceRepository, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
+import type { BibRepository, BlobStore, ContentLocks, FaceRepository, JobFrame, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
 import type { RgbImage } from '../domain/image-tensor.js';
 import { VideoFaces, type FrameFace } from './video-faces.js';
 import { laplacianVariance, rgbToGrey } from '../domain/blur.js';
 import { AppError } from '../domain/errors.js';
 import { roundBox, type Box } from '../domain/geometry.js';
 import { MediaStatus } from '../domain/media-status.js';
-import { Tracker, type TrackSummary } from '../domain/tracking/tracker.js';
+import { Tracker, type TrackPoint, type TrackSummary } from '../domain/tracking/tracker.js';
 import { moveMediaStatus } from '../app/move-media-status.js';
 import { jobDetectOptions, JobInterrupted, resolveInput, storedFile, type AnalysisJobDeps } from './analysis-job.js';
 
@@ -40,6 +42,18 @@ const TRACK_LOW_FACTOR = 0.5;
 const BIB_FRAME_SIDE = 1280;
 /** Progress is written to the job row at most this often; events go out for every frame. */
 const PROGRESS_EVERY_MS = 500;
+/**
+ * Analysed frames are stored in batches of this many (one statement each), or sooner when the oldest waiting frame
+ * is FRAMES_EVERY_MS old, so a reader of the frames endpoint sees a running job's frames within about a second.
+ */
+const FRAMES_BATCH = 64;
+const FRAMES_EVERY_MS = 1000;
+/**
+ * A track's path in the result keeps at most this many points, evenly spaced over its hits (first, last and best
+ * always among them): a track that stays in view for an hour would otherwise put thousands of points in the summary.
+ * Every point is still in the stored frames (detections carry their track_id).
+ */
+export const MAX_PATH_POINTS = 100;
 
 /** Runs a video job; resolves with its result, throws AppError for a bad video (the job fails with its reason). */
 export async function runVideoJob(
@@ -145,7 +159,19 @@ async function analyseVideo(
     minHits: s.tracking_min_hits,
     highThreshold: threshold,
   });
-  const frames: FrameOut[] = [];
+  // Only what the summary needs is kept: a count, the blur summary, and the frames not yet stored (at most a batch).
+  let analysed = 0;
+  let unsaved: JobFrame[] = [];
+  let unsavedSince = 0;
+  const blurSummary = { blurry: 0, sharpest: null as { index: number; timestamp: number; laplacian_variance: number } | null };
+  const saveFrames = async (): Promise<void> => {
+    if (unsaved.length === 0) return;
+    const batch = unsaved;
+    unsaved = [];
+    if (!(await deps.jobs.putFrames(job.id, job.attempts, batch))) throw new JobInterrupted('cancelled');
+  };
+  // A run that starts over (a retry after a crash, or a live upload analysed again from its file) rewrites the frames.
+  if (!(await deps.jobs.clearFrames(job.id, job.attempts))) throw new JobInterrupted('cancelled');
   const started = performance.now();
   let lastProgress = 0;
   let inferenceMs = 0;
@@ -175,10 +201,20 @@ async function analyseVideo(
       const persons = out.detections.filter((d) => d.label === 'person').map((d) => ({ box: d.box, trackId: d.track_id }));
       out.bibs = await bibs.frame(frame.image, frame.index, frame.timestamp, scale, persons);
     }
-    frames.push(out);
+    analysed++;
+    if (out.blur) {
+      if (out.blur.is_blurry) blurSummary.blurry++;
+      if (!blurSummary.sharpest || out.blur.laplacian_variance > blurSummary.sharpest.laplacian_variance) {
+        blurSummary.sharpest = { index: out.index, timestamp: out.timestamp, laplacian_variance: out.blur.laplacian_variance };
+      }
+    }
+    const { index, timestamp, ...data } = out;
+    if (unsaved.length === 0) unsavedSince = performance.now();
+    unsaved.push({ index, timestamp, data });
+    if (unsaved.length >= FRAMES_BATCH || performance.now() - unsavedSince > FRAMES_EVERY_MS) await saveFrames();
     await emitJobEvent(deps, job.id, 'frame', out as unknown as Record<string, unknown>);
     if (tracked.updated.length) await emitJobEvent(deps, job.id, 'track', { frame: frame.index, tracks: tracked.updated.map((t) => trackView(t, false)) });
-    const done = frames.length;
+    const done = analysed;
     const total = Math.max(expected, done);
     await emitJobEvent(deps, job.id, 'progress', { done, total, frame: frame.index, timestamp: out.timestamp });
     if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
@@ -202,20 +238,23 @@ async function analyseVideo(
     if (window.length >= deps.inFlight) await finishOne();
   }
   while (window.length) await finishOne();
-  if (frames.length === 0) throw new AppError('BAD_REQUEST', 'the video has no frames that could be decoded');
+  if (analysed === 0) throw new AppError('BAD_REQUEST', 'the video has no frames that could be decoded');
+  await saveFrames();
 
   const facts = known ?? (await (factsLater as () => Promise<VideoFacts>)());
   const elapsed = (performance.now() - started) / 1000;
-  await deps.jobs.update(job.id, { progress: { done: frames.length, total: frames.length } }, deps.clock.now(), job.attempts);
+  await deps.jobs.update(job.id, { progress: { done: analysed, total: analysed } }, deps.clock.now(), job.attempts);
   return {
     video: { width: facts.width, height: facts.height, fps: round(facts.fps, 3), duration_seconds: facts.durationSeconds, frame_count: facts.frameCount, codec: facts.codec },
-    sampling: { every_nth_frame: sampling.everyNth, min_seconds: sampling.minSeconds, analysed_frames: frames.length },
+    sampling: { every_nth_frame: sampling.everyNth, min_seconds: sampling.minSeconds, analysed_frames: analysed },
     model: model.manifest.id,
     tracks: tracker.tracks().map((t) => trackView(t, true)),
     ...(faces ? { face_tracks: await faces.finish() } : {}),
     ...(bibs ? bibs.summary() : {}),
-    frames,
-    timings: { seconds: round(elapsed, 2), frames_per_second: round(frames.length / Math.max(elapsed, 1e-6), 2), inference_ms: round(inferenceMs, 1) },
+    ...(job.tasks.includes('blur') ? { blur: { threshold: s.blur_threshold, blurry_frames: blurSummary.blurry, sharpest_frame: blurSummary.sharpest } } : {}),
+    frames_analysed: analysed,
+    frames_url: `/api/v1/jobs/${job.id}/frames`,
+    timings: { seconds: round(elapsed, 2), frames_per_second: round(analysed / Math.max(elapsed, 1e-6), 2), inference_ms: round(inferenceMs, 1) },
   };
 }
 
@@ -239,8 +278,23 @@ function trackView(t: TrackSummary, withPath: boolean): Record<string, unknown> 
     hits: t.hits,
     mean_confidence: round(t.meanConfidence, 4),
     best_frame: { index: t.best.frameIndex, timestamp: round(t.best.timestamp, 3), confidence: round(t.best.confidence, 4), box: roundBox(t.best.box) },
-    ...(withPath ? { path: t.path.map((p) => ({ index: p.frameIndex, timestamp: round(p.timestamp, 3), box: roundBox(p.box) })) } : {}),
+    ...(withPath ? { path: boundedPath(t.path, t.best, MAX_PATH_POINTS).map((p) => ({ index: p.frameIndex, timestamp: round(p.timestamp, 3), box: roundBox(p.box) })) } : {}),
   };
+}
+
+/**
+ * At most `max` points of a path (max >= 3), evenly spaced over it, keeping the first, the last and the best point;
+ * the whole path when it is that short.
+ */
+export function boundedPath(path: readonly TrackPoint[], best: TrackPoint, max: number): TrackPoint[] {
+  if (path.length <= max) return [...path];
+  const n = path.length;
+  const picked = new Set<number>();
+  // max - 1 evenly spaced points from the first to the last, leaving room for the best one.
+  for (let i = 0; i < max - 1; i++) picked.add(Math.round((i * (n - 1)) / (max - 2)));
+  const bestAt = path.findIndex((p) => p.frameIndex === best.frameIndex);
+  if (bestAt >= 0) picked.add(bestAt);
+  return [...picked].sort((a, b) => a - b).map((i) => path[i] as TrackPoint);
 }
 
 function scaleBox(b: Box, k: number): Box {

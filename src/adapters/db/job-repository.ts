@@ -1,9 +1,9 @@
-import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { JobPatch, JobRecord, JobRepository } from '../../app/ports.js';
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { JobFrame, JobFrameQuery, JobPatch, JobRecord, JobRepository } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
 import type { JobEvent, JobInput, JobKind, JobStatus, JobTask } from '../../domain/job.js';
 import type { Db } from './database.js';
-import { jobEvents, jobs } from './schema.js';
+import { jobEvents, jobFrames, jobs } from './schema.js';
 
 type Row = typeof jobs.$inferSelect;
 
@@ -179,6 +179,7 @@ export class SqlJobRepository implements JobRepository {
   async restart(id: string, change: Pick<JobRecord, 'inputs' | 'tasks' | 'options' | 'callbackUrl'>, at: Date): Promise<JobRecord | null> {
     const rows = await this.db.transaction(async (tx) => {
       await tx.delete(jobEvents).where(eq(jobEvents.jobId, id));
+      await tx.delete(jobFrames).where(eq(jobFrames.jobId, id));
       return tx
         .update(jobs)
         .set({
@@ -235,5 +236,52 @@ export class SqlJobRepository implements JobRepository {
       .where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.seq, afterSeq)))
       .orderBy(asc(jobEvents.seq));
     return rows.map((r) => ({ seq: Number(r.seq), type: r.type as JobEvent['type'], data: r.data }));
+  }
+
+  async putFrames(jobId: string, attempt: number, frames: readonly JobFrame[]): Promise<boolean> {
+    if (frames.length === 0) return this.runs(jobId, attempt);
+    // The batch travels as one jsonb value: one round trip and one statement, whatever the batch size, and the
+    // fence (still running this attempt) is checked in the same statement, so a run that was taken over stores nothing.
+    const batch = JSON.stringify(frames.map((f) => ({ index: f.index, timestamp: f.timestamp, data: f.data })));
+    const rows = await this.db.execute<{ index: number }>(sql`
+      insert into ${jobFrames} (job_id, index, timestamp, data)
+      select ${jobId}, f."index", f."timestamp", f.data
+      from jsonb_to_recordset(${batch}::jsonb) as f("index" integer, "timestamp" double precision, data jsonb)
+      where exists (select 1 from ${jobs} where ${jobs.id} = ${jobId} and ${jobs.status} = 'running' and ${jobs.attempts} = ${attempt})
+      on conflict (job_id, index) do update set timestamp = excluded.timestamp, data = excluded.data
+      returning index`);
+    return (rows as { rows: unknown[] }).rows.length > 0;
+  }
+
+  async clearFrames(jobId: string, attempt: number): Promise<boolean> {
+    const rows = await this.db.execute<{ n: number | string }>(sql`
+      with fence as (select ${jobs.id} as id from ${jobs} where ${jobs.id} = ${jobId} and ${jobs.status} = 'running' and ${jobs.attempts} = ${attempt}),
+      gone as (delete from ${jobFrames} where ${jobFrames.jobId} in (select id from fence))
+      select count(*) as n from fence`);
+    return Number((rows as { rows: { n: number | string }[] }).rows[0]?.n ?? 0) > 0;
+  }
+
+  async frames(jobId: string, query: JobFrameQuery): Promise<JobFrame[]> {
+    const filters: SQL[] = [eq(jobFrames.jobId, jobId)];
+    if (query.after !== undefined) filters.push(gt(jobFrames.index, query.after));
+    if (query.from !== undefined) filters.push(gte(jobFrames.timestamp, query.from));
+    if (query.to !== undefined) filters.push(lte(jobFrames.timestamp, query.to));
+    const rows = await this.db
+      .select()
+      .from(jobFrames)
+      .where(and(...filters))
+      .orderBy(asc(jobFrames.index))
+      .limit(query.limit);
+    return rows.map((r) => ({ index: r.index, timestamp: r.timestamp, data: r.data }));
+  }
+
+  /** True while the job is running `attempt`. */
+  private async runs(jobId: string, attempt: number): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.id, jobId), eq(jobs.status, 'running'), eq(jobs.attempts, attempt)))
+      .limit(1);
+    return rows.length > 0;
   }
 }

@@ -111,6 +111,24 @@ export const jobEvents = pgTable(
   (t) => [index('job_events_job_seq_idx').on(t.jobId, t.seq)],
 );
 
+/**
+ * The analysed frames of a video job, one row each, written in batches as the job runs: the job's result keeps only
+ * the summary, so neither the result nor the worker's memory grows with the video's length. Served paged by index
+ * and by time range; deleted with the job.
+ */
+export const jobFrames = pgTable(
+  'job_frames',
+  {
+    jobId: text('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    index: integer('index').notNull(),
+    timestamp: doublePrecision('timestamp').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.index] }), index('job_frames_job_time_idx').on(t.jobId, t.timestamp)],
+);
+
 /** Registered webhooks (seed 004): where to POST job events, signed with the webhook's own secret. */
 export const webhooks = pgTable(
   'webhooks',

@@ -14,7 +14,7 @@ import { AppError, isAppError } from '../../domain/errors.js';
 import { isFinished, parseTasks, type JobEvent, type JobInput, type JobOptions, type JobTask } from '../../domain/job.js';
 import { fileBytes, multipartRoute, parseFields, readForm, readRawForm } from '../plugins/multipart-form.js';
 import { errorResponses, secured } from '../schemas/common.js';
-import { AnalyzeAccepted, AnalyzeFields, AnalyzeJson, BatchAccepted, FaceBatchFields, Job, JobId, JobList, JobListQuery, TaskResult, jobView, taskResultView } from '../schemas/jobs.js';
+import { AnalyzeAccepted, AnalyzeFields, AnalyzeJson, BatchAccepted, FaceBatchFields, Job, JobFramesPage, JobFramesQuery, JobId, JobList, JobListQuery, TaskResult, jobFramesView, jobView, taskResultView } from '../schemas/jobs.js';
 
 /**
  * How uploads of streamable videos are analysed while they arrive: by this process, the bytes teed to its decoder
@@ -178,6 +178,30 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       const header = request.headers['last-event-id'];
       const after = Number(Array.isArray(header) ? header[0] : (header ?? 0)) || 0;
       await streamEvents(reply, job, after);
+    },
+  );
+
+  app.get(
+    '/jobs/:id/frames',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: "A video job's analysed frames in index order, paged (limit, and after = the previous page's next_after) and by time range in seconds (from, to); a running job's frames so far",
+        params: Params,
+        querystring: JobFramesQuery,
+        security: secured,
+        response: { 200: JobFramesPage, ...errorResponses(401, 404, 422) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+        throw new AppError('VALIDATION_ERROR', `from (${q.from}) is after to (${q.to})`, [{ field: 'from', problem: 'after to' }]);
+      }
+      const job = await findJob(request.principal.ownerId, request.params.id);
+      // One more than the page: tells whether a next page exists without a count or an empty last page.
+      const rows = await deps.jobs.frames(job.id, { ...(q.after !== undefined ? { after: q.after } : {}), ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}), limit: q.limit + 1 });
+      return jobFramesView(job.id, q, rows);
     },
   );
 

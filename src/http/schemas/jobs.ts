@@ -1,6 +1,6 @@
 /** Schemas of jobs: seed 003's analyze/results and seed 004's jobs with progress. */
 import Type, { type Static } from 'typebox';
-import type { JobRecord } from '../../app/ports.js';
+import type { JobFrame, JobRecord } from '../../app/ports.js';
 import { taskState } from '../../domain/job.js';
 import { Paging } from './common.js';
 
@@ -89,6 +89,63 @@ export const JobListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Bounds of GET /jobs/{id}/frames: a page holds 1..1000 frames, 100 unless asked. */
+export const FRAMES_LIMIT = { min: 1, max: 1000, default: 100 };
+/** The largest frame index the `after` cursor accepts (the stored index is a 32-bit integer). */
+const MAX_FRAME_INDEX = 2_147_483_647;
+/** Times far beyond any video, bounded so that no client-chosen number is unbounded. */
+const MAX_SECONDS = 1e9;
+
+export const JobFramesQuery = Type.Object(
+  {
+    from: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_SECONDS, description: 'Only frames at or after this time, in seconds from the start of the video' })),
+    to: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_SECONDS, description: 'Only frames at or before this time, in seconds' })),
+    limit: Type.Integer({ minimum: FRAMES_LIMIT.min, maximum: FRAMES_LIMIT.max, default: FRAMES_LIMIT.default, description: 'Frames per page' }),
+    after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_FRAME_INDEX, description: 'Cursor: only frames with a larger index (the previous page\'s next_after)' })),
+  },
+  { additionalProperties: false },
+);
+
+/** One analysed frame, as the `frame` SSE event shows it. */
+export const JobFrameView = Type.Object(
+  {
+    index: Type.Integer({ description: 'Frame index in the video (0-based, decode order)' }),
+    timestamp: Type.Number({ description: 'Seconds from the start of the video' }),
+    detections: Type.Array(Type.Unknown()),
+    blur: Type.Optional(Type.Unknown()),
+    faces: Type.Optional(Type.Array(Type.Unknown())),
+    bibs: Type.Optional(Type.Array(Type.Unknown())),
+  },
+  { title: 'JobFrame', additionalProperties: true },
+);
+
+export const JobFramesPage = Type.Object(
+  {
+    job_id: JobId,
+    items: Type.Array(JobFrameView),
+    limit: Type.Integer(),
+    next_after: Type.Union([Type.Integer(), Type.Null()], { description: 'The cursor of the next page (its `after`), null on the last page' }),
+    next: Type.Union([Type.String(), Type.Null()], { description: 'The next page, with the same range and limit; null on the last page' }),
+  },
+  { title: 'JobFramesPage' },
+);
+
+/** A page of a job's frames: the items, and the cursor and link of the next page when one follows. */
+export function jobFramesView(jobId: string, query: Static<typeof JobFramesQuery>, rows: readonly JobFrame[]): Static<typeof JobFramesPage> {
+  const items = rows.slice(0, query.limit).map((f) => ({ index: f.index, timestamp: f.timestamp, ...f.data }) as Static<typeof JobFrameView>);
+  const nextAfter = rows.length > query.limit ? (items.at(-1)?.index ?? null) : null;
+  let next: string | null = null;
+  if (nextAfter !== null) {
+    const params = new URLSearchParams();
+    if (query.from !== undefined) params.set('from', String(query.from));
+    if (query.to !== undefined) params.set('to', String(query.to));
+    params.set('limit', String(query.limit));
+    params.set('after', String(nextAfter));
+    next = `/api/v1/jobs/${jobId}/frames?${params.toString()}`;
+  }
+  return { job_id: jobId, items, limit: query.limit, next_after: nextAfter, next };
+}
 
 /** Seed 004's job view. Per-item results only when `withItems` (the list stays small). */
 export function jobView(j: JobRecord, withItems = true): Static<typeof Job> {
