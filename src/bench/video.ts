@@ -153,7 +153,7 @@ async function benchLength(file: string): Promise<void> {
     const mib = (x: number): string => (x / MIB).toFixed(0);
     const line = (name: string, x: LengthRun): string =>
       `  ${name.padEnd(4)} ${String(x.analysed).padStart(6)} frames  ${perFrame(x).toFixed(1).padStart(6)} ms/frame   peak RSS ${mib(x.peakRss).padStart(4)} MiB ` +
-      `(by quarter of the video ${x.quarters.map(mib).join(' / ')})   result ${(x.resultBytes / 1024).toFixed(1)} KiB`;
+      `(by quarter of the video ${x.quarters.map((q) => (q ? mib(q) : '-')).join(' / ')})   result ${(x.resultBytes / 1024).toFixed(1)} KiB`;
     console.log(`video length, ${path.basename(file)} x1 and x${COPIES} (ffmpeg concat), detect every 4th frame, one process (MALLOC_ARENA_MAX=${CHILD_ARENAS}, as npm start):`);
     console.log(`  RSS with the models loaded ${mib(r.loadedRss)} MiB, after ${WARMUP_RUNS} warm-up runs of the clip (${r.warmupFrames} frames) ${mib(r.warmedRss)} MiB; process peak (model loading included) ${mib(r.processPeak)} MiB`);
     console.log(line('x1', r.one));
@@ -202,7 +202,8 @@ async function lengthChild(short: string, long: string): Promise<void> {
       await new Promise((ok) => setTimeout(ok, 50));
       done = await deps.jobs.get(job.id);
       const p = done?.progress;
-      // Memory that grows with the video shows as rising quarters; flat memory as equal ones.
+      // Memory that grows with the video shows as rising quarters; flat memory as equal ones. Progress is stored
+      // every half second, so a short video's quarter may pass unsampled (0, shown as '-').
       const q = p && p.total > 0 ? Math.min(3, Math.floor((4 * p.done) / p.total)) : 0;
       quarters[q] = Math.max(quarters[q] as number, process.memoryUsage.rss());
     }
