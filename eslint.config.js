@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'data/**', 'node_modules/**', 'drizzle/**', 'bin/**', 'scratch/**'] },
+  { ignores: ['dist/**', 'data/**', 'node_modules/**', 'drizzle/**', 'bin/**', 'scratch/**', 'packages/*/dist/**', 'packages/client/src/schema.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { ArgusError, createArgusClient, unwrap, upload, type ArgusClient } from '@argus/client';
 
 const VIDEO_EXTENSIONS = new Set(['.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.ts', '.wmv', '.flv']);
 
@@ -39,15 +40,14 @@ export function addAnalyzeCommand(program: Command, ctx: AnalyzeCommandContext):
     .option('--no-wait', 'print the task id and return without waiting')
     .action(async (input: string, opts: Options) => {
       const server = opts.server.replace(/\/+$/, '');
-      const headers: Record<string, string> = opts.key ? { 'x-api-key': opts.key } : {};
-      const accepted = await submit(server, headers, input, opts);
+      const client = createArgusClient({ baseUrl: server, apiKey: opts.key });
+      const accepted = await submit(client, input, opts);
       if (!opts.wait) {
         ctx.print(JSON.stringify(accepted));
         return;
       }
-      await follow(`${server}${accepted.events_endpoint}`, headers, opts.watch);
-      const res = await fetch(`${server}${accepted.status_endpoint}`, { headers });
-      const result = (await res.json()) as { status: string; error_message: string | null };
+      await follow(`${server}${accepted.events_endpoint}`, opts.key ? { 'x-api-key': opts.key } : {}, opts.watch);
+      const result = unwrap(await client.GET('/api/v1/results/{task_id}', { params: { path: { task_id: accepted.task_id } } }));
       ctx.print(JSON.stringify(result, null, 2));
       if (result.status !== 'SUCCESS') {
         process.stderr.write(`analysis failed: ${result.error_message ?? 'unknown reason'}\n`);
@@ -56,29 +56,27 @@ export function addAnalyzeCommand(program: Command, ctx: AnalyzeCommandContext):
     });
 }
 
-async function submit(server: string, headers: Record<string, string>, input: string, opts: Options): Promise<{ task_id: string; status_endpoint: string; events_endpoint: string }> {
-  let res: Response;
+async function submit(client: ArgusClient, input: string, opts: Options): Promise<{ task_id: string; status_endpoint: string; events_endpoint: string }> {
+  let answer;
   if (/^https?:\/\//i.test(input)) {
     const video = opts.video ?? VIDEO_EXTENSIONS.has(path.extname(new URL(input).pathname).toLowerCase());
-    res = await fetch(`${server}/api/v1/analyze`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ [video ? 'video_url' : 'image_url']: input, tasks: opts.tasks.split(',') }),
-    });
+    answer = await client.POST('/api/v1/analyze', { body: { [video ? 'video_url' : 'image_url']: input, tasks: opts.tasks.split(',') } });
   } else {
     await stat(input).catch(() => {
       throw new Error(`no such file: ${input}`);
     });
     // openAsBlob streams the file from disk as the request body is sent; nothing is read into memory at once.
-    const form = new FormData();
-    form.append('tasks', opts.tasks);
-    form.append('file', await openAsBlob(input), path.basename(input));
-    res = await fetch(`${server}/api/v1/analyze`, { method: 'POST', headers, body: form });
+    answer = await client.POST('/api/v1/analyze', upload({ tasks: opts.tasks, file: { data: await openAsBlob(input), filename: path.basename(input) } }));
   }
-  const body = (await res.json()) as { task_id: string; status_endpoint: string; events_endpoint: string; error?: { code: string; message: string } };
-  if (res.status !== 202) throw new Error(`the server refused the job: ${res.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`.trim());
-  process.stderr.write(`task ${body.task_id} queued\n`);
-  return body;
+  let accepted;
+  try {
+    accepted = unwrap(answer);
+  } catch (err) {
+    const why = err instanceof ArgusError ? `${err.status} ${err.code}: ${err.message}` : String(err);
+    throw new Error(`the server refused the job: ${why}`, { cause: err });
+  }
+  process.stderr.write(`task ${accepted.task_id} queued\n`);
+  return accepted;
 }
 
 /** Follows the event stream until the final status, reconnecting after drops without losing events. */

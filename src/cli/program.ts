@@ -65,9 +65,23 @@ export function buildProgram(ctx: CliContext): Command {
   program
     .command('openapi')
     .description('print the API\'s OpenAPI document (JSON), as /openapi.json serves it')
-    .action(async () => {
+    .option('--out <file>', 'write it to a file instead')
+    .option('--check <file>', 'exit 1 unless the file holds exactly this document (CI: the client is up to date)')
+    .action(async (opts: { out?: string; check?: string }) => {
       const { openapiDocument } = await import('../main/openapi.js');
-      ctx.print(JSON.stringify(await openapiDocument(), null, 2));
+      const text = `${JSON.stringify(await openapiDocument(), null, 2)}\n`;
+      if (opts.check) {
+        const { readFile } = await import('node:fs/promises');
+        const current = await readFile(opts.check, 'utf8').catch(() => '');
+        if (current !== text) throw new Error(`${opts.check} is not the current OpenAPI document: run npm run client:generate`);
+        return;
+      }
+      if (opts.out) {
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(opts.out, text);
+        return;
+      }
+      process.stdout.write(text);
     });
 
   program
