@@ -189,12 +189,15 @@ async function lengthChild(short: string, long: string): Promise<void> {
   const config = loadConfig({ ...process.env, ARGUS_DATA_DIR: dir, LOG_LEVEL: 'silent' });
   const services = await createServices(config, pino({ level: 'silent' }));
   const { deps } = services;
-  const store = async (file: string): Promise<string> => (await ingestMedia(deps, { ownerId: 'bench', filename: path.basename(file), content: createReadStream(file) })).record.id;
+  // An owner of its own: on PostgreSQL (DATABASE_URL) the database outlives this process's data directory, and a
+  // record left by an earlier run would name a file this process does not have.
+  const ownerId = `bench-length-${process.pid}-${Date.now()}`;
+  const store = async (file: string): Promise<string> => (await ingestMedia(deps, { ownerId, filename: path.basename(file), content: createReadStream(file) })).record.id;
   const run = async (mediaId: string): Promise<LengthRun> => {
     const t0 = Date.now();
     const job = await submitJob(
       { ...deps, settings: deps.aiSettings, defaults: deps.settings.aiDefaults, maxAttempts: 1 },
-      { ownerId: 'bench', kind: 'video', inputs: [{ mediaId }], tasks: ['detect'], settings: { frame_period_recognition: 4 } },
+      { ownerId, kind: 'video', inputs: [{ mediaId }], tasks: ['detect'], settings: { frame_period_recognition: 4 } },
     );
     const quarters = [0, 0, 0, 0];
     let done = await deps.jobs.get(job.id);
