@@ -62,8 +62,9 @@ export function upload(fields: Record<string, FormValue | readonly FormValue[] |
       else form.append(name, String(v));
     }
   }
-  // The body openapi-fetch would serialise is replaced by the form; `never` fits every operation's body type.
-  return { body: undefined as never, bodySerializer: () => form };
+  // openapi-fetch serialises a body only when there is one: a placeholder, replaced by the form (`never` fits every
+  // operation's body type).
+  return { body: {} as never, bodySerializer: () => form };
 }
 
 /** An error answer of the API, with its envelope's fields. */

@@ -1272,7 +1272,8 @@ export interface operations {
                 limit: number;
                 offset: number;
                 kind?: "image" | "video";
-                status?: 1 | 2 | 3 | 6;
+                /** @description By status number (New=1, AIProcessing=2, AIProcessed=3, Error=6) or name */
+                status?: 1 | 2 | 3 | 6 | "New" | "AIProcessing" | "AIProcessed" | "Error";
             };
             header?: never;
             path?: never;

@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError, type ErrorCode } from '../../domain/errors.js';
+import { fieldProblems, problemsMessage } from '../validation.js';
 import type { ErrorContext, ErrorReporter } from '../../app/error-reporter.js';
 
 interface Envelope {
@@ -17,6 +18,9 @@ export function sendError(reply: FastifyReply, request: FastifyRequest, status: 
   if (details !== undefined) body.error.details = details;
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
+
+/** How each part of a request is named in messages. */
+const WHERE: Record<string, string> = { querystring: 'query', body: 'body', params: 'path', headers: 'headers' };
 
 /** Fastify's own error codes and what they mean to a client. */
 const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode }> = {
@@ -43,9 +47,10 @@ export function errorEnvelope(app: FastifyInstance, reporter?: ErrorReporter): v
       return sendError(reply, request, err.statusCode, err.code, err.message, err.details);
     }
     if (err.validation) {
-      const details = err.validation.map((v) => ({ path: v.instancePath || v.params?.missingProperty || '', message: v.message }));
       const where = err.validationContext ?? 'request';
-      return sendError(reply, request, 422, 'VALIDATION_ERROR', `invalid ${where}: ${err.message}`, details);
+      const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[where];
+      const problems = fieldProblems(err.validation, schema);
+      return sendError(reply, request, 422, 'VALIDATION_ERROR', problemsMessage(WHERE[where] ?? where, problems), problems);
     }
     const known = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (known) {

@@ -12,6 +12,7 @@ import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { AppError, isAppError } from '../../domain/errors.js';
 import './image-budget.js';
+import { fieldProblems, problemsMessage } from '../validation.js';
 
 /** The largest text field accepted, in bytes. */
 export const FIELD_SIZE = 64 * 1024;
@@ -99,9 +100,8 @@ export async function readRawForm(request: FastifyRequest, options: FormOptions)
 export function parseFields<T>(schema: TSchema, raw: Record<string, unknown>): T {
   const value = Value.Convert(schema, Value.Default(schema, { ...raw }));
   if (!Value.Check(schema, value)) {
-    const errors = [...Value.Errors(schema, value)].map((e) => ({ path: e.instancePath, message: e.message }));
-    const first = errors[0];
-    throw new AppError('VALIDATION_ERROR', `invalid form field${first ? ` ${first.path.replace(/^\//, '')}: ${first.message}` : ''}`, errors);
+    const problems = fieldProblems([...Value.Errors(schema, value)], schema);
+    throw new AppError('VALIDATION_ERROR', problemsMessage('form', problems), problems);
   }
   return value as T;
 }

@@ -7,6 +7,7 @@ import { errorResponses, secured } from '../schemas/common.js';
 import { Media, MediaId, MediaList, MediaListQuery, MediaUploadForm, mediaView } from '../schemas/media.js';
 import { fileBytes, multipartRoute, readForm } from '../plugins/multipart-form.js';
 import { AppError } from '../../domain/errors.js';
+import { MediaStatus } from '../../domain/media-status.js';
 
 /** What the media routes need. */
 export interface MediaRouteDeps extends IngestMediaDeps {
@@ -61,7 +62,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteDeps> = async (app
         limit: q.limit,
         offset: q.offset,
         ...(q.kind ? { kind: q.kind } : {}),
-        ...(q.status !== undefined ? { status: q.status } : {}),
+        ...(q.status !== undefined ? { status: typeof q.status === 'number' ? q.status : MediaStatus[q.status] } : {}),
       });
       return { items: page.items.map(mediaView), total: page.total, limit: q.limit, offset: q.offset };
     },

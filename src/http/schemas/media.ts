@@ -32,7 +32,11 @@ export const MediaListQuery = Type.Object(
   {
     ...Paging,
     kind: Type.Optional(Type.Union([Type.Literal('image'), Type.Literal('video')])),
-    status: Type.Optional(Type.Union([1, 2, 3, 6].map((s) => Type.Literal(s)))),
+    status: Type.Optional(
+      Type.Union([...[1, 2, 3, 6].map((s) => Type.Literal(s)), ...['New', 'AIProcessing', 'AIProcessed', 'Error'].map((s) => Type.Literal(s))], {
+        description: 'By status number (New=1, AIProcessing=2, AIProcessed=3, Error=6) or name',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
