@@ -58,6 +58,10 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { mediaRoutes } from './routes/media.js';
+import { consoleSite, type ConsoleDeps } from './plugins/console.js';
+import { sessionAuth } from './plugins/session-auth.js';
+import { sessionRoutes } from './routes/session.js';
+import { thumbnailRoutes } from './routes/thumbnails.js';
 
 /** Argus's version, from package.json. */
 export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -104,6 +108,8 @@ export interface AppDeps {
   readonly metrics?: Registry;
   /** Where 5xx failures are reported besides the log (Sentry); absent: the log only. */
   readonly errors?: ErrorReporter;
+  /** The web console's sessions, thumbnails and files; absent: no console (API only). */
+  readonly console?: ConsoleDeps;
   readonly settings: {
     readonly maxUploadBytes: number;
     readonly maxImageBytes: number;
@@ -172,6 +178,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyStatic, { root: process.cwd(), serve: false });
 
   await openapi(app, { version: VERSION });
+  if (deps.console) await sessionAuth(app, { sessions: deps.console.sessions, clock: deps.clock, enabled: deps.auth !== null });
+  if (deps.console) await consoleSite(app, { root: deps.console.root });
 
   await app.register(healthRoutes, { checks: deps.readiness, models: () => deps.models.list(), details: isAdmin, ...(deps.capabilities ? { capabilities: deps.capabilities } : {}) });
 
@@ -204,6 +212,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(webhookRoutes, { webhooks: deps.webhooks, jobs: deps.jobs, clock: deps.clock, checkUrl: deps.checkUrl });
       await api.register(aiSettingsRoutes, { ...settingsDeps, models: deps.models, clock: deps.clock });
       await api.register(keyRoutes, { keys: deps.keys, clock: deps.clock });
+      if (deps.console) await api.register(sessionRoutes, { sessions: deps.console.sessions, clock: deps.clock, ttlS: deps.console.sessionTtlS, cookieSecure: deps.console.cookieSecure, auth: deps.auth !== null });
+      if (deps.console) await api.register(thumbnailRoutes, { ...deps, videoTools: deps.console.videoTools, cacheDir: deps.console.thumbnailDir });
     },
     { prefix: '/api/v1' },
   );

@@ -73,6 +73,9 @@ export const ConfigSchema = Type.Object({
   ARGUS_SENTRY_DSN: Type.Optional(Type.String({ pattern: '^https?://[^@/\\s]+@[^/\\s]+(/[^\\s]*)?/[^/\\s]+$' })),
   ARGUS_SENTRY_ENVIRONMENT: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   ARGUS_SENTRY_SAMPLE_RATE: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
+  // Console sessions: lifetime, and whether the cookie is Secure (auto: when the request came over https).
+  ARGUS_SESSION_TTL_S: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 43_200 }),
+  ARGUS_SESSION_COOKIE_SECURE: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], { default: 'auto' }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -116,6 +119,8 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Requests with bad or missing credentials allowed per client address and minute before 429. */
   readonly authFailuresPerMinute: number;
+  /** Console sessions: lifetime in seconds, and when the cookie is marked Secure. */
+  readonly session: { ttlS: number; cookieSecure: 'auto' | 'true' | 'false' };
   /** A bearer token that may read /metrics (besides admin credentials). */
   readonly metricsToken: string | undefined;
   /** Bounds on one request: all of it, its headers, silence on its connection, and the slowest body accepted. */
@@ -238,6 +243,7 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
     rateLimitPerMinute: raw.ARGUS_RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: raw.ARGUS_AUTH_FAILURES_PER_MINUTE,
+    session: { ttlS: raw.ARGUS_SESSION_TTL_S, cookieSecure: raw.ARGUS_SESSION_COOKIE_SECURE },
     metricsToken: raw.ARGUS_METRICS_TOKEN,
     timeouts: {
       requestMs: raw.ARGUS_REQUEST_TIMEOUT_MS,

@@ -3,6 +3,7 @@
  * startup file calls this once; nothing here runs on import.
  */
 import os from 'node:os';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { authenticateApiKey } from '../app/api-keys.js';
 import type { Clock, JobRecord, LiveUpload, VideoDecoder } from '../app/ports.js';
@@ -45,6 +46,7 @@ import { JoseTokenVerifier } from '../adapters/auth/jwt-verifier.js';
 import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
 import { openDatabase, type Database } from '../adapters/db/database.js';
 import { SqlMediaRepository } from '../adapters/db/media-repository.js';
+import { SqlSessionRepository } from '../adapters/db/session-repository.js';
 import { FileTypeSniffer } from '../adapters/media/file-type-sniffer.js';
 import { SharpImageDecoder } from '../adapters/media/sharp-image-decoder.js';
 import { LocalBlobStore } from '../adapters/storage/local-blob-store.js';
@@ -252,6 +254,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     metrics,
     errors,
     auth,
+    console: { sessions: new SqlSessionRepository(database.db), sessionTtlS: config.session.ttlS, cookieSecure: config.session.cookieSecure, videoTools: foundTools.ok ? foundTools.tools : null, thumbnailDir: path.join(config.dataDir, 'thumbnails') },
     capabilities: {
       video: foundTools.ok
         ? { status: 'ok', detail: `ffmpeg ${foundTools.tools.ffmpeg.version} (${foundTools.tools.ffmpeg.source})`, adminDetail: `ffmpeg ${toolView(foundTools.tools.ffmpeg)}, ffprobe ${toolView(foundTools.tools.ffprobe)}` }

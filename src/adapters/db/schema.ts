@@ -286,3 +286,24 @@ export const instanceState = pgTable('instance_state', {
   value: jsonb('value').$type<Record<string, unknown>>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
 });
+
+/**
+ * Console sessions: a browser signs in with an API key or token and gets a cookie naming one of these rows. Only the
+ * SHA-256 of the cookie's random id is stored, so the table's contents cannot be replayed as cookies. A session made
+ * from an API key goes with the key (revoking the key ends its sessions).
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    subject: text('subject').notNull(),
+    role: text('role', { enum: ['admin', 'user'] }).notNull(),
+    via: text('via', { enum: ['api_key', 'jwt', 'anonymous'] }).notNull(),
+    keyId: text('key_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('sessions_expires_idx').on(t.expiresAt), index('sessions_key_idx').on(t.keyId)],
+);

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../app/ports.js';
 import { AppError, isAppError } from '../../domain/errors.js';
+import { sessionPrincipal } from '../../app/sessions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,6 +62,8 @@ export async function principalOf(request: FastifyRequest, auth: Authenticator):
     if (!auth.bearer) throw new AppError('UNAUTHORIZED', 'bearer tokens are not configured on this server (set ARGUS_JWT_SECRET or ARGUS_JWT_PUBLIC_KEY)');
     return auth.bearer(authorization.slice(7).trim());
   }
+  // The console's session cookie (found by the session-auth hook): the owner and role of the credential it was made from.
+  if (request.consoleSession) return sessionPrincipal(request.consoleSession);
   throw new AppError('UNAUTHORIZED', 'credentials required: send an X-API-Key header or an Authorization: Bearer token');
 }
 

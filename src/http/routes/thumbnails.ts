@@ -1,0 +1,176 @@
+import { execFile } from 'node:child_process';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import sharp from 'sharp';
+import Type from 'typebox';
+import { getMedia } from '../../app/media-queries.js';
+import type { BlobStore, FaceRepository, MediaRecord, MediaRepository } from '../../app/ports.js';
+import type { VideoTools } from '../../adapters/media/ffmpeg/tools.js';
+import { AppError } from '../../domain/errors.js';
+import { errorResponses, secured } from '../schemas/common.js';
+import { MediaId } from '../schemas/media.js';
+
+/** What the thumbnail routes need. */
+export interface ThumbnailRouteDeps {
+  readonly media: MediaRepository;
+  readonly blobs: BlobStore;
+  readonly faces: FaceRepository;
+  /** ffmpeg for video posters; null: video thumbnails answer 503 with the reason. */
+  readonly videoTools: VideoTools | null;
+  /** Where made thumbnails are kept (under ARGUS_DATA_DIR). */
+  readonly cacheDir: string;
+}
+
+/** Longest side of a media thumbnail, in pixels (the console's grid shows them at up to 240 CSS px, 2x for HiDPI). */
+const MEDIA_SIZE = 480;
+const FACE_SIZE = 160;
+/** Thumbnails made at once: each decodes a whole photo or starts an ffmpeg. */
+const MAX_CONCURRENT = 2;
+const Binary = Type.Unsafe({ type: 'string', format: 'binary' });
+
+/**
+ * `GET /media/{id}/thumbnail` and `GET /faces/persons/{id}/faces/{faceId}/thumbnail`: small WebP images for the
+ * console's grid and person cards — a photo scaled down by sharp (EXIF orientation applied), a video's poster frame
+ * taken by ffmpeg, a face cropped from the photo it was enrolled from. Made once and kept on disk, named by the
+ * file's SHA-256 (two owners of the same bytes share it; ownership is checked before it is served), so a grid
+ * never downloads the full files.
+ */
+export const thumbnailRoutes: FastifyPluginAsyncTypebox<ThumbnailRouteDeps> = async (app, deps) => {
+  const making = new Map<string, Promise<string>>();
+  let running = 0;
+  const waiting: (() => void)[] = [];
+
+  /** The cached file `name`, made by `make` the first time (concurrent requests for it share one making). */
+  async function cached(name: string, make: () => Promise<Buffer>): Promise<string> {
+    const file = path.join(deps.cacheDir, name);
+    if (await exists(file)) return file;
+    let pending = making.get(name);
+    if (!pending) {
+      pending = (async () => {
+        if (running >= MAX_CONCURRENT) await new Promise<void>((r) => waiting.push(r));
+        running++;
+        try {
+          const bytes = await make();
+          await mkdir(deps.cacheDir, { recursive: true });
+          // Written aside and renamed, so a reader never sees half a file.
+          const partial = `${file}.${randomUUID()}.partial`;
+          await writeFile(partial, bytes);
+          await rename(partial, file).catch(async (err: unknown) => {
+            await rm(partial, { force: true });
+            throw err;
+          });
+          return file;
+        } finally {
+          running--;
+          waiting.shift()?.();
+          making.delete(name);
+        }
+      })();
+      making.set(name, pending);
+    }
+    return pending;
+  }
+
+  function send(reply: FastifyReply, file: string): FastifyReply {
+    // Private: the answer depends on the caller's credentials. Thumbnails of a content id never change.
+    return reply.type('image/webp').header('cache-control', 'private, max-age=86400').sendFile(path.basename(file), path.dirname(file), { cacheControl: false });
+  }
+
+  app.get(
+    '/media/:id/thumbnail',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'A small WebP preview of a medium (a video: its poster frame); made once and cached',
+        params: Type.Object({ id: MediaId }),
+        security: secured,
+        response: { 200: Binary, ...errorResponses(401, 404, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const record = await getMedia(deps.media, request.principal.ownerId, request.params.id);
+      const file = await cached(`${contentName(record)}-${MEDIA_SIZE}.webp`, () => (record.kind === 'video' ? videoPoster(deps, record) : imageThumbnail(deps, record)));
+      return send(reply, file);
+    },
+  );
+
+  app.get(
+    '/faces/persons/:id/faces/:faceId/thumbnail',
+    {
+      schema: {
+        tags: ['faces'],
+        summary: 'A face cropped from the stored photo it was enrolled from (404 when no photo was kept)',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }), faceId: Type.String({ format: 'uuid' }) }),
+        security: secured,
+        response: { 200: Binary, ...errorResponses(401, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { id, faceId } = request.params;
+      const face = (await deps.faces.facesOf(request.principal.ownerId, id)).find((f) => f.id === faceId);
+      if (!face) throw new AppError('NOT_FOUND', `face ${faceId} of person ${id} not found`);
+      if (!face.mediaId) throw new AppError('NOT_FOUND', `face ${faceId} was enrolled without a stored photo, so there is no thumbnail`);
+      const record = await getMedia(deps.media, request.principal.ownerId, face.mediaId);
+      if (record.kind !== 'image') throw new AppError('NOT_FOUND', `face ${faceId} has no photo to crop`);
+      const file = await cached(`face-${contentName(record)}-${faceId}.webp`, async () => {
+        const source = deps.blobs.locate(record.kind, record.key);
+        const img = sharp(source).rotate();
+        const { width = 0, height = 0 } = await img.clone().metadata().then((m) => ((m.orientation ?? 1) >= 5 ? { width: m.height, height: m.width } : m));
+        // A margin of a quarter of the face around it, clipped to the photo.
+        const b = face.box;
+        const mx = (b.x2 - b.x1) / 4;
+        const my = (b.y2 - b.y1) / 4;
+        const left = Math.max(0, Math.floor(b.x1 - mx));
+        const top = Math.max(0, Math.floor(b.y1 - my));
+        const right = Math.min(width, Math.ceil(b.x2 + mx));
+        const bottom = Math.min(height, Math.ceil(b.y2 + my));
+        return img.extract({ left, top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) }).resize(FACE_SIZE, FACE_SIZE, { fit: 'cover' }).webp({ quality: 80 }).toBuffer();
+      });
+      return send(reply, file);
+    },
+  );
+};
+
+/** A cache name for the file of a record: its SHA-256 (or, for records from before hashes, its key). */
+function contentName(record: MediaRecord): string {
+  return record.sha256 ?? record.key.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function imageThumbnail(deps: ThumbnailRouteDeps, record: MediaRecord): Promise<Buffer> {
+  const source = deps.blobs.locate(record.kind, record.key);
+  try {
+    return await sharp(source).rotate().resize(MEDIA_SIZE, MEDIA_SIZE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 75 }).toBuffer();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('NOT_FOUND', `the file of media ${record.id} is missing from the media volume`);
+    throw new AppError('INVALID_IMAGE', `media ${record.id} cannot be decoded for a thumbnail: ${(err as Error).message}`);
+  }
+}
+
+/** A video's poster: the frame at 1 s (or the first, for shorter videos), scaled by ffmpeg and encoded by sharp. */
+async function videoPoster(deps: ThumbnailRouteDeps, record: MediaRecord): Promise<Buffer> {
+  if (!deps.videoTools) throw new AppError('SERVICE_UNAVAILABLE', 'video thumbnails need ffmpeg, which was not found on this server');
+  const source = deps.blobs.locate(record.kind, record.key);
+  const frame = async (seek: string[]): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', source, '-frames:v', '1', '-vf', `scale=w=${MEDIA_SIZE}:h=${MEDIA_SIZE}:force_original_aspect_ratio=decrease`, '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'];
+      execFile(deps.videoTools!.ffmpeg.path, args, { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024, timeout: 30_000 }, (err, stdout, stderr) => {
+        if (err) reject(new AppError('BAD_REQUEST', `ffmpeg could not take a poster frame of media ${record.id}: ${stderr.toString().trim().split('\n').pop() ?? err.message}`));
+        else resolve(stdout);
+      });
+    });
+  let png = await frame(['-ss', '1']);
+  if (png.length === 0) png = await frame([]);
+  if (png.length === 0) throw new AppError('BAD_REQUEST', `media ${record.id} has no video frame to show`);
+  return sharp(png).webp({ quality: 75 }).toBuffer();
+}
