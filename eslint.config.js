@@ -29,7 +29,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js'],
+    files: ['eslint.config.js', 'web/vite.config.mjs', 'web/scripts/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // The console's build scripts run on Node.
+    files: ['web/vite.config.mjs', 'web/scripts/*.mjs'],
+    languageOptions: { globals: { URL: 'readonly', console: 'readonly', process: 'readonly' } },
   },
 );
