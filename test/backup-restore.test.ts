@@ -86,8 +86,8 @@ async function seed(t: TestApp): Promise<Seeded> {
   const jobId = accepted.json<{ task_id: string }>().task_id;
   for (let i = 0; ; i++) {
     const job = (await t.app.inject({ url: `/api/v1/jobs/${jobId}`, headers: { 'x-api-key': key } })).json<{ status: string }>();
-    if (job.status === 'succeeded') break;
-    if (job.status === 'failed' || job.status === 'cancelled' || i > 1200) throw new Error(`job ${jobId} ended ${job.status}`);
+    if (job.status === 'SUCCESS') break;
+    if (job.status === 'FAILED' || job.status === 'CANCELLED' || i > 1200) throw new Error(`job ${jobId} ended ${job.status}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { key, adminKey, photoId, videoId: video.json<{ id: string }>().id, personId: enrolled.json<{ person_id: string }>().person_id, jobId };
@@ -149,7 +149,7 @@ describe.each(DB_MODES)('backup and restore on %s, by the runbook', (mode) => {
       const seeded = await seed(original);
       const before = await look(original, seeded);
       expect(before.search).toMatchObject({ person_id: seeded.personId });
-      expect((before.job as { status: string }).status).toBe('succeeded');
+      expect((before.job as { status: string }).status).toBe('SUCCESS');
 
       if (mode === 'postgres') {
         // An online backup: the server keeps running while pg_dump and rsync copy.

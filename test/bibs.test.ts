@@ -174,7 +174,7 @@ describe.each(DB_MODES)('bib search on %s', (mode) => {
     const batch = await t.app.inject({ method: 'POST', url: '/api/v1/bibs/recognize/batch', payload: Buffer.from(await r.arrayBuffer()), headers: { 'content-type': r.headers.get('content-type')!, 'x-api-key': key } });
     expect(batch.statusCode, batch.body).toBe(202);
     const job = await waitForJob(t, key, batch.json<{ job_id: string }>().job_id);
-    expect(job.status).toBe('succeeded');
+    expect(job.status).toBe('SUCCESS');
     expect(job.items.map((i) => (i.bibs as BibBody).detections.map((d) => d.bib_number))).toEqual([['305'], ['7']]);
     const byNumber = (await t.app.inject({ url: '/api/v1/bibs/305/media', headers: { 'x-api-key': key } })).json<BibMedia>();
     expect(byNumber.media[0]?.media_id).toBe(job.items[0]!.media_id);
@@ -274,7 +274,7 @@ describe('bibs with a registered bib detector, and in video', () => {
 async function waitForJob(t: TestApp, key: string, id: string): Promise<{ status: string; items: ({ media_id: string } & Record<string, unknown>)[] }> {
   for (;;) {
     const job = (await t.app.inject({ url: `/api/v1/jobs/${id}`, headers: { 'x-api-key': key } })).json<{ status: string; items: ({ media_id: string } & Record<string, unknown>)[] }>();
-    if (job.status !== 'queued' && job.status !== 'running') return job;
+    if (job.status !== 'PENDING' && job.status !== 'PROCESSING') return job;
     await new Promise((ok) => setTimeout(ok, 100));
   }
 }

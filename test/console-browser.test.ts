@@ -190,9 +190,9 @@ describe('web console in chromium', () => {
     await page.locator('#min-confidence').fill(String(Math.min(0.99, min + 0.01)));
     await page.waitForFunction((n) => document.querySelectorAll('.overlay [data-layer=detect]').length === n, stored.detections.filter((d) => d.confidence >= Math.min(0.99, min + 0.01)).length);
     await page.locator('#min-confidence').fill('0');
-    await page.getByLabel(/^Objects/).uncheck();
+    await page.locator('[data-layer-toggle=detect]').uncheck();
     expect(await page.locator('.overlay [data-layer=detect]').count()).toBe(0);
-    await page.getByLabel(/^Objects/).check();
+    await page.locator('[data-layer-toggle=detect]').check();
     // Reloading the deep link draws the stored boxes again.
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll('.overlay [data-layer=detect]').length === 3);
@@ -230,7 +230,13 @@ describe('web console in chromium', () => {
     const person = job.result.tracks.filter((t) => t.label === 'person').sort((a, b) => b.hits - a.hits)[0] ?? job.result.tracks[0]!;
     // The track list seeks to the track's first sighting, and the overlay shows that track's box there.
     await page.locator(`[data-track-id="${person.track_id}"]`).click();
-    await page.waitForFunction((t) => Math.abs(document.querySelector<HTMLVideoElement>('[data-testid=player]')!.currentTime - t) < 0.05, person.first_time);
+    await page.waitForFunction(
+      ([a, b]) => {
+        const t = document.querySelector<HTMLVideoElement>('[data-testid=player]')!.currentTime;
+        return t >= a! - 1e-3 && t <= b! + 1e-3 && t > 0;
+      },
+      [person.first_time, person.last_time],
+    );
     await page.waitForFunction((id) => [...document.querySelectorAll('.overlay [data-layer=track]')].some((g) => g.getAttribute('data-label')!.startsWith(`#${id} `)), person.track_id);
     // Seek into the middle of the track: the box drawn is the one of the last analysed frame at or before that time.
     const t = (person.first_time + person.last_time) / 2;

@@ -95,9 +95,9 @@ describe('SIGKILL and an immediate restart', () => {
     await crashAndRestart();
     const done = await waitFor('the video job to end', async () => {
       const j = await getJob(job);
-      return j.status === 'running' || j.status === 'queued' ? undefined : j;
+      return j.status === 'PROCESSING' || j.status === 'PENDING' ? undefined : j;
     });
-    expect(done.status).toBe('succeeded');
+    expect(done.status).toBe('SUCCESS');
     expect(done.attempts).toBe(2);
     expect((done.result as { frames_analysed?: number; tracks?: unknown[] }).tracks).toBeDefined();
   });
@@ -134,7 +134,7 @@ describe('SIGKILL and an immediate restart', () => {
       expect(arrivals[1]!.at - killedAt).toBeLessThan(30_000);
       const log = await waitFor('the delivery to be recorded as delivered', async () => {
         const d = (await (await fetch(url(`/api/v1/jobs/${job}/deliveries`))).json()) as { items: { status: string; attempts: { attempt: number; status_code: number | null; error: string | null }[] }[] };
-        return d.items[0]?.status === 'delivered' ? d.items[0] : undefined;
+        return d.items[0]?.status === 'DELIVERED' ? d.items[0] : undefined;
       });
       expect(log.attempts).toHaveLength(2);
       expect(log.attempts[0]).toMatchObject({ attempt: 1, status_code: null, error: expect.stringContaining('interrupted') });

@@ -167,11 +167,11 @@ describe('error reporting to a Sentry DSN (a fake Sentry on 127.0.0.1)', () => {
       // The crash is reported, not fatal: the job is retried and finishes.
       const deadline = Date.now() + 60_000;
       let status = '';
-      while (Date.now() < deadline && status !== 'succeeded') {
+      while (Date.now() < deadline && status !== 'SUCCESS') {
         status = (await t.app.inject({ url: `/api/v1/jobs/${jobId}`, headers: { 'x-api-key': key } })).json<{ status: string }>().status;
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(status).toBe('succeeded');
+      expect(status).toBe('SUCCESS');
     } finally {
       jobs.appendEvent = original;
     }

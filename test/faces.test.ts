@@ -98,8 +98,8 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     do {
       await new Promise((ok) => setTimeout(ok, 100));
       job = (await t.app.inject({ url: `/api/v1/jobs/${jobId}`, headers: { 'x-api-key': key } })).json();
-    } while (job.status === 'queued' || job.status === 'running');
-    expect(job.status).toBe('succeeded');
+    } while (job.status === 'PENDING' || job.status === 'PROCESSING');
+    expect(job.status).toBe('SUCCESS');
     expect(job.items[0]!.faces.faces[0]!.matches[0]).toMatchObject({ person_name: 'Person 1' });
     expect(job.items[0]!.faces.faces[0]!.matches[0]!.similarity).toBeGreaterThan(0.99);
     expect(job.items[1]!.faces.faces[0]!.matches[0]).toMatchObject({ person_name: 'Person 4' });
@@ -167,8 +167,8 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
       do {
         await new Promise((ok) => setTimeout(ok, 100));
         status = (await t.app.inject({ url: `/api/v1/jobs/${jobId}`, headers: { 'x-api-key': selfieKey } })).json<{ status: string }>().status;
-      } while (status === 'queued' || status === 'running');
-      expect(status).toBe('succeeded');
+      } while (status === 'PENDING' || status === 'PROCESSING');
+      expect(status).toBe('SUCCESS');
       return ids;
     };
     const [one, four, seven] = await batch([face(1, 1), face(4, 1), face(7, 1)], 'search');
@@ -225,7 +225,7 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     do {
       await new Promise((ok) => setTimeout(ok, 100));
       job = (await t.app.inject({ url: `/api/v1/jobs/${jobId}`, headers: { 'x-api-key': key } })).json();
-    } while (job.status === 'queued' || job.status === 'running');
+    } while (job.status === 'PENDING' || job.status === 'PROCESSING');
     expect(job.items[0]!.faces.faces[0]!.matches[0]).toMatchObject({ person_id: id, person_name: 'Nine' });
     const eventsText = async (): Promise<string> => JSON.stringify(await t.database.db.execute(`select data from job_events where job_id = '${jobId}'`));
     expect(await eventsText()).toContain(id);

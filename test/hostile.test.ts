@@ -56,7 +56,7 @@ describe.each(DB_MODES)('hostile requests on %s', (mode) => {
     // Let Alice's job end, so the state snapshots below do not move by themselves.
     for (let i = 0; i < 300; i++) {
       const j = (await t.app.inject({ url: `/api/v1/jobs/${theirs.jobId}`, headers: { 'x-api-key': alice } })).json();
-      if (j.status !== 'queued' && j.status !== 'running') break;
+      if (j.status !== 'PENDING' && j.status !== 'PROCESSING') break;
       await new Promise((r) => setTimeout(r, 100));
     }
   });

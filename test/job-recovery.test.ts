@@ -40,7 +40,7 @@ describe('a job survives SIGKILL', () => {
     }
     server.proc.kill('SIGKILL');
     await server.exited;
-    expect(before.status).toBe('running');
+    expect(before.status).toBe('PROCESSING');
     expect(before.progress.done).toBeLessThan(40);
 
     server = await startServer(env);
@@ -48,10 +48,10 @@ describe('a job survives SIGKILL', () => {
     let after: Job;
     for (;;) {
       after = await get(server.port);
-      if (after.status !== 'running' && after.status !== 'queued') break;
+      if (after.status !== 'PROCESSING' && after.status !== 'PENDING') break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(after.status).toBe('succeeded');
+    expect(after.status).toBe('SUCCESS');
     expect(after.progress).toMatchObject({ done: 40, total: 40 });
     expect(after.attempts).toBe(2);
     expect(after.items.every((i) => i && Array.isArray((i.detect as { detections: unknown[] }).detections))).toBe(true);
@@ -90,7 +90,7 @@ describe('a job survives SIGKILL', () => {
     let storedBefore: number[];
     for (;;) {
       const job = await get(server.port);
-      expect(job.status).not.toBe('succeeded');
+      expect(job.status).not.toBe('SUCCESS');
       storedBefore = await frames(server.port);
       if (storedBefore.length > 0) break;
       await new Promise((r) => setTimeout(r, 20));
@@ -103,10 +103,10 @@ describe('a job survives SIGKILL', () => {
     let after;
     for (;;) {
       after = await get(server.port);
-      if (after.status !== 'running' && after.status !== 'queued') break;
+      if (after.status !== 'PROCESSING' && after.status !== 'PENDING') break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(after.status).toBe('succeeded');
+    expect(after.status).toBe('SUCCESS');
     expect(after.attempts).toBe(2);
     expect(after.result!.frames_analysed).toBe(270);
     // Each frame once, in order: the retry rewrote the frames the killed run had stored.

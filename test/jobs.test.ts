@@ -37,7 +37,7 @@ describe.each(DB_MODES)('jobs on %s', (mode) => {
   async function waitFor(id: string): Promise<Job> {
     for (let i = 0; i < 600; i++) {
       const job = (await t.app.inject({ url: `/api/v1/jobs/${id}`, headers: headers() })).json<Job>();
-      if (['succeeded', 'failed', 'cancelled'].includes(job.status)) return job;
+      if (['SUCCESS', 'FAILED', 'CANCELLED'].includes(job.status)) return job;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`job ${id} did not finish`);
@@ -81,7 +81,7 @@ describe.each(DB_MODES)('jobs on %s', (mode) => {
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { media_id: media.id, tasks: ['blur'] }, headers: headers() });
     expect(res.statusCode).toBe(202);
     const job = await waitFor(res.json<{ task_id: string }>().task_id);
-    expect(job.status).toBe('succeeded');
+    expect(job.status).toBe('SUCCESS');
     expect(job.progress).toEqual({ done: 1, total: 1, percent: 100 });
     expect((job.items?.[0] as { blur: { is_blurry: boolean } }).blur.is_blurry).toBe(true);
 
@@ -123,7 +123,7 @@ describe.each(DB_MODES)('jobs on %s', (mode) => {
     expect(accepted.poll_url).toBe(`/api/v1/jobs/${accepted.job_id}`);
     expect(accepted.status_url).toBe(accepted.poll_url);
     const job = await waitFor(accepted.job_id);
-    expect(job.status).toBe('succeeded');
+    expect(job.status).toBe('SUCCESS');
     expect(job.items!.map((i) => (i.blur as { is_blurry: boolean }).is_blurry)).toEqual([false, false, true]);
     const events = await readEvents(`${base}/api/v1/jobs/${accepted.job_id}/events`, headers());
     expect(events.filter((e) => e.event === 'progress').map((e) => e.data.done)).toEqual([1, 2, 3]);
@@ -147,10 +147,10 @@ describe.each(DB_MODES)('jobs on %s', (mode) => {
     const id = res.json<{ task_id: string }>().task_id;
     expect((await t.app.inject({ url: `/api/v1/results/${id}`, headers: headers() })).json()).toMatchObject({ status: 'PENDING', result: null });
     const cancelled = await t.app.inject({ method: 'DELETE', url: `/api/v1/jobs/${id}`, headers: headers() });
-    expect(cancelled.json()).toMatchObject({ status: 'cancelled', state: 'FAILED', error: 'cancelled' });
+    expect(cancelled.json()).toMatchObject({ status: 'CANCELLED', error: 'cancelled' });
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/jobs/${id}`, headers: headers() })).statusCode).toBe(409);
     await t.services.runner?.start();
     const events = await readEvents(`${base}/api/v1/jobs/${id}/events`, headers());
-    expect(events.at(-1)).toMatchObject({ event: 'status', data: { status: 'FAILED', error_message: 'cancelled' } });
+    expect(events.at(-1)).toMatchObject({ event: 'status', data: { status: 'CANCELLED', error_message: 'cancelled' } });
   });
 });

@@ -135,9 +135,9 @@ describe('scale-out: PostgreSQL restarts under load', () => {
     for (const id of accepted) {
       const job = await until(`job ${id}`, async () => {
         const j = (await (await fetch(`${base}/jobs/${id}`, { headers })).json()) as { status: string };
-        return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
+        return j.status === 'SUCCESS' || j.status === 'FAILED' ? j : undefined;
       }, 180_000, 250);
-      expect(job.status).toBe('succeeded');
+      expect(job.status).toBe('SUCCESS');
     }
   });
 });

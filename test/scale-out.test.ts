@@ -66,7 +66,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
   const ended = (id: string, ms = 180_000): Promise<Job> =>
     until(`job ${id} to end`, async () => {
       const j = await getJob(id);
-      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+      return ['SUCCESS', 'FAILED', 'CANCELLED'].includes(j.status) ? j : undefined;
     }, ms, 200);
   /** The worker process that logged starting this job most recently. */
   const runnerOf = (id: string): Proc | undefined => workers.filter((w) => w.proc.exitCode === null).find((w) => w.jobLines(id).some((l) => l.msg === 'job started') && !w.jobLines(id).some((l) => l.msg === 'job finished'));
@@ -126,7 +126,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
     const before = await getJob(id);
     await replace(runnerOf(id)!);
     const done = await ended(id);
-    expect(done.status).toBe('succeeded');
+    expect(done.status).toBe('SUCCESS');
     expect(done.attempts).toBe(2);
     expect(done.items).toHaveLength(40);
     // What was done before the kill is kept as it was, not redone.
@@ -142,7 +142,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
     await until('the video to be under way', async () => ((await getJob(id)).progress.done >= 5 && runnerOf(id) ? true : undefined));
     await replace(runnerOf(id)!);
     const done = await ended(id);
-    expect(done.status).toBe('succeeded');
+    expect(done.status).toBe('SUCCESS');
     expect(done.attempts).toBe(2);
     expect((done.result as { tracks: unknown[] }).tracks.length).toBeGreaterThan(0);
   });
@@ -159,7 +159,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
       await replace(w);
     }
     const done = await ended(id);
-    expect(done.status).toBe('failed');
+    expect(done.status).toBe('FAILED');
     expect(done.error).toMatch(/the worker stopped 2 time\(s\)/);
     const events = (await (await fetch(`${api()}/jobs/${id}/events`, { headers: headers() })).text()).trim().split('\n\n');
     expect(events.at(-1)).toContain('"status":"FAILED"');
@@ -170,7 +170,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
     const id = await analyze({ media_id: media, tasks: ['detect', 'faces'] });
     const w = await until('the video to be under way', async () => ((await getJob(id)).progress.done >= 3 ? runnerOf(id) : undefined));
     const res = await fetch(`${api(1)}/jobs/${id}`, { method: 'DELETE', headers: headers() });
-    expect(((await res.json()) as Job).status).toBe('cancelled');
+    expect(((await res.json()) as Job).status).toBe('CANCELLED');
     const cancelledAt = Date.now();
     await until('the worker to stop the job', async () => (w.jobLines(id).some((l) => l.msg === 'job cancelled or taken over') ? true : undefined), 2000, 50);
     expect(Date.now() - cancelledAt).toBeLessThan(2000);
@@ -179,7 +179,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
     await client.connect();
     const { rows } = await client.query<{ type: string; data: { status?: string } }>('select type, data from job_events where job_id = $1 order by seq', [id]);
     await client.end();
-    expect(rows.at(-1)).toMatchObject({ type: 'status', data: { status: 'FAILED' } });
+    expect(rows.at(-1)).toMatchObject({ type: 'status', data: { status: 'CANCELLED' } });
     // No ffmpeg left running for it on the worker.
     const { execFileSync } = await import('node:child_process');
     let children = '';
@@ -285,7 +285,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
     // The job appears as soon as the file starts; find it and watch its frames.
     const job = await until('the live job', async () => {
       const list = (await (await fetch(`${api()}/jobs?limit=5`, { headers: headers() })).json()) as { items: (Job & { inputs?: { uploading?: string }[] })[] };
-      return list.items.find((j) => j.status !== 'succeeded' && JSON.stringify(j).includes('live.avi'));
+      return list.items.find((j) => j.status !== 'SUCCESS' && JSON.stringify(j).includes('live.avi'));
     }, 20_000, 100);
     const firstFrameAt = await until('a frame', async () => {
       const client = new pg.Client({ connectionString: db.url });
@@ -298,7 +298,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
     expect(done.status).toBe(202);
     expect(firstFrameAt).toBeLessThan(answered);
     const finished = await ended(job.job_id);
-    expect(finished.status).toBe('succeeded');
+    expect(finished.status).toBe('SUCCESS');
     expect((finished.result as { media_id: string }).media_id).toBe((JSON.parse(done.body) as { media_id: string }).media_id);
   });
 
@@ -327,7 +327,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
     await unlink(path.join(dir, 'images', `${record.sha256}.jpg`));
     const id = await analyze({ media_id: media, tasks: ['detect'] });
     const done = await ended(id);
-    expect(done.status).toBe('failed');
+    expect(done.status).toBe('FAILED');
     expect(done.error).toContain('missing from this process');
   });
 
@@ -359,7 +359,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
       }
       for (const id of ids) {
         const done = await ended(id);
-        expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+        expect(done.status, JSON.stringify(done.error)).toBe('SUCCESS');
         // Run by a worker process, not by either API.
         expect(workers.some((w) => w.jobLines(id).some((l) => l.msg === 'job finished'))).toBe(true);
         expect(apis.some((a) => a.jobLines(id).some((l) => l.msg === 'job started'))).toBe(false);
@@ -431,7 +431,7 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
     for (let i = 0; i < 6; i++) await submit();
     expect(statuses.filter((s) => s !== 202 && s !== 503)).toEqual([]);
     expect(accepted.length).toBeGreaterThanOrEqual(12);
-    for (const id of accepted) expect((await ended(id, 240_000)).status).toBe('succeeded');
+    for (const id of accepted) expect((await ended(id, 240_000)).status).toBe('SUCCESS');
   });
 });
 
@@ -483,6 +483,6 @@ async function runEmbedded(t: Awaited<ReturnType<typeof startTestApp>>, key: str
 async function waitEmbedded(t: Awaited<ReturnType<typeof startTestApp>>, key: string, id: string): Promise<Job> {
   return until('the embedded job', async () => {
     const j = (await t.app.inject({ url: `/api/v1/jobs/${id}`, headers: { 'x-api-key': key } })).json<Job>();
-    return ['succeeded', 'failed'].includes(j.status) ? j : undefined;
+    return ['SUCCESS', 'FAILED'].includes(j.status) ? j : undefined;
   }, 180_000, 200);
 }

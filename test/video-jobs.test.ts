@@ -159,7 +159,7 @@ describe('video jobs (seed 000)', () => {
           controller.enqueue(avi.subarray(i, i + chunk));
           // Send the clip over ~6 s, and look at the jobs while it is still arriving.
           await new Promise((r) => setTimeout(r, 6000 / Math.ceil(avi.length / chunk)));
-          const jobs = (await t.app.inject({ url: '/api/v1/jobs?status=running', headers: { 'x-api-key': key } })).json<{ items: { inputs: { uploading?: string }[]; progress: { done: number } }[] }>();
+          const jobs = (await t.app.inject({ url: '/api/v1/jobs?status=PROCESSING', headers: { 'x-api-key': key } })).json<{ items: { inputs: { uploading?: string }[]; progress: { done: number } }[] }>();
           const live = jobs.items.find((j) => j.inputs[0]?.uploading === 'live.avi');
           if (live) seenDuringUpload.push(live.progress.done);
         }

@@ -21,7 +21,7 @@ async function analyseVideo(port: number): Promise<{ status: string; error: stri
   const { task_id: id } = (await res.json()) as { task_id: string };
   for (;;) {
     const job = (await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${id}`)).json()) as { status: string; error: string | null; progress: { done: number } };
-    if (job.status === 'succeeded' || job.status === 'failed') return job;
+    if (job.status === 'SUCCESS' || job.status === 'FAILED') return job;
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -60,7 +60,7 @@ describe('video tools', () => {
       expect(health.capabilities.video.status).toBe('ok');
       expect(health.capabilities.video.detail).toContain('packaged');
       const job = await analyseVideo(server.port);
-      expect(job.status).toBe('succeeded');
+      expect(job.status).toBe('SUCCESS');
       expect(job.progress.done).toBeGreaterThan(50);
     });
   });
@@ -81,7 +81,7 @@ describe('video tools', () => {
       expect(health.status).toBe('ok');
       expect(health.capabilities.video).toMatchObject({ status: 'unavailable', detail: expect.stringContaining('no working ffmpeg') });
       const job = await analyseVideo(server.port);
-      expect(job.status).toBe('failed');
+      expect(job.status).toBe('FAILED');
       expect(job.error).toContain('no working ffmpeg');
     });
   });

@@ -95,7 +95,7 @@ describe.each(DB_MODES)('webhooks and callbacks on %s', (mode) => {
 
     const deliveries = await until(async () => {
       const d = (await t.app.inject({ url: `/api/v1/jobs/${id}/deliveries`, headers: headers() })).json<{ items: { status: string; webhook_id: string | null; attempts: { status_code: number; error: string | null }[] }[] }>();
-      return d.items.every((i) => i.status === 'delivered') && d.items.length === 2 ? d : undefined;
+      return d.items.every((i) => i.status === 'DELIVERED') && d.items.length === 2 ? d : undefined;
     }, 'delivered status');
     for (const d of deliveries.items) expect(d.attempts.map((a) => a.status_code)).toEqual([500, 200]);
     expect(deliveries.items.map((d) => d.webhook_id).sort()).toEqual([null, webhook.id].sort());
@@ -145,7 +145,7 @@ describe('private addresses without ARGUS_ALLOW_PRIVATE_URLS', () => {
     expect(result.error_message).toMatch(/private|loopback/i);
     const deliveries = await until(async () => {
       const d = (await t.app.inject({ url: `/api/v1/jobs/${id}/deliveries`, headers: { 'x-api-key': key } })).json<{ items: { status: string; attempts: { error: string | null }[] }[] }>();
-      return d.items[0]?.status === 'failed' ? d : undefined;
+      return d.items[0]?.status === 'FAILED' ? d : undefined;
     }, 'the delivery to give up');
     expect(deliveries.items[0]!.attempts).toHaveLength(2);
     expect(deliveries.items[0]!.attempts[0]!.error).toMatch(/private|loopback/i);

@@ -2,7 +2,7 @@
  * A job's end when its handler cannot record it: the process running it died too often, or the handler crashed on
  * its last attempt. The end is stored, streamed and delivered (webhooks, callback) like any other.
  */
-import { taskState } from '../domain/job.js';
+import { jobState } from '../domain/job.js';
 import { emitJobEvent, type JobEventDeps } from './job-events.js';
 import type { JobRecord } from './ports.js';
 
@@ -14,7 +14,7 @@ export interface JobOutcomeDeps extends JobEventDeps {
 
 /** Streams and delivers the end of a job whose final state is already stored. */
 export async function announceEnd(deps: JobOutcomeDeps, job: JobRecord): Promise<void> {
-  await emitJobEvent(deps, job.id, 'status', { status: taskState(job.status), ...(job.error ? { error_message: job.error } : {}) });
+  await emitJobEvent(deps, job.id, 'status', { status: jobState(job.status), ...(job.error ? { error_message: job.error } : {}) });
   await deps.onFinished?.(job);
 }
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
-import { taskState } from '../domain/job.js';
+import { jobState } from '../domain/job.js';
 import type { Clock, DeliveryAttempt, DeliveryRecord, JobRecord, WebhookEvent, WebhookRecord, WebhookRepository, WebhookSender } from './ports.js';
 import { newWebhookSecret, signedHeaders } from './webhook-signing.js';
 
@@ -49,7 +49,7 @@ export function jobEventPayload(job: JobRecord, event: WebhookEvent, at: Date): 
   return JSON.stringify({
     type: event,
     timestamp: at.toISOString(),
-    data: { task_id: job.id, job_id: job.id, kind: job.kind, status: taskState(job.status), result: job.status === 'succeeded' ? job.result : null, error_message: job.error },
+    data: { task_id: job.id, job_id: job.id, kind: job.kind, status: jobState(job.status), result: job.status === 'succeeded' ? job.result : null, error_message: job.error },
   });
 }
 

@@ -97,7 +97,7 @@ async function follow(url: string, headers: Record<string, string>, watch: boole
         .join(', ');
       const where = e.event === 'frame' ? `frame ${String(data.index)} @ ${Number(data.timestamp).toFixed(2)}s` : `item ${String(data.index)}`;
       process.stderr.write(`\n${where}: ${dets || 'nothing'}\n`);
-    } else if (e.event === 'status' && (data.status === 'SUCCESS' || data.status === 'FAILED')) {
+    } else if (e.event === 'status' && (data.status === 'SUCCESS' || data.status === 'FAILED' || data.status === 'CANCELLED')) {
       done = true;
     }
   };

@@ -34,6 +34,25 @@ export interface JobOptions {
 /** Seed 003's status names. */
 export type TaskState = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';
 
+/** A job's status as every view of the API shows it: seed 003's names, and CANCELLED. */
+export type JobState = TaskState | 'CANCELLED';
+
+/** The API's name of a job status (`/results`, seed 003's view, knows four: see taskState). */
+export function jobState(status: JobStatus): JobState {
+  return status === 'cancelled' ? 'CANCELLED' : taskState(status);
+}
+
+/** The job status an API name stands for. */
+export function statusOfState(state: JobState): JobStatus {
+  const of: Record<JobState, JobStatus> = { PENDING: 'queued', PROCESSING: 'running', SUCCESS: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' };
+  return of[state];
+}
+
+/** True for the states a job ends in. */
+export function isFinalState(state: unknown): boolean {
+  return state === 'SUCCESS' || state === 'FAILED' || state === 'CANCELLED';
+}
+
 /** Maps a job status to seed 003's task state (a cancelled job has FAILED, with "cancelled" as its message). */
 export function taskState(status: JobStatus): TaskState {
   switch (status) {

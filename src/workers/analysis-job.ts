@@ -18,7 +18,7 @@ import type { OcrDeps } from '../app/ocr-pipeline.js';
 import type { AnalysisRepository, BibRepository, BlobStore, ContentLocks, FaceRepository, JobRecord, LiveUpload, MediaRecord, MediaRepository, UrlSource } from '../app/ports.js';
 import { chosenDetectionThreshold, type AiSettings } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
-import { taskState, type JobInput } from '../domain/job.js';
+import { jobState, type JobInput } from '../domain/job.js';
 import { MediaStatus } from '../domain/media-status.js';
 
 /** Dependencies of the analysis handler. */
@@ -56,7 +56,7 @@ export function jobDetectOptions(s: AiSettings): DetectOptions {
 
 /** Runs `job`; resolves when it is finished (succeeded or failed) and recorded. */
 export async function runAnalysisJob(deps: AnalysisJobDeps, job: JobRecord, signal: AbortSignal, live?: LiveUpload): Promise<void> {
-  await emitJobEvent(deps, job.id, 'status', { status: taskState('running') });
+  await emitJobEvent(deps, job.id, 'status', { status: jobState('running') });
   let result: Record<string, unknown>;
   let failure: string | null = null;
   try {
@@ -74,7 +74,7 @@ export async function runAnalysisJob(deps: AnalysisJobDeps, job: JobRecord, sign
   const at = deps.clock.now();
   const status = failure ? 'failed' : 'succeeded';
   if (!(await deps.jobs.update(job.id, { status, result, error: failure, finishedAt: at }, at, job.attempts))) throw new JobInterrupted('cancelled');
-  await emitJobEvent(deps, job.id, 'status', { status: taskState(status), ...(failure ? { error_message: failure } : {}) });
+  await emitJobEvent(deps, job.id, 'status', { status: jobState(status), ...(failure ? { error_message: failure } : {}) });
   await deps.onFinished?.({ ...job, status, result, error: failure, finishedAt: at });
 }
 

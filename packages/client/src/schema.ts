@@ -658,6 +658,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current session: owner, role and CSRF token */
+        get: operations["getSession"];
+        put?: never;
+        /** Sign in the console: send your API key (X-API-Key) or token (Bearer); the answer sets an HttpOnly session cookie */
+        post: operations["signIn"];
+        /** Sign out: the session is revoked and its cookie cleared */
+        delete: operations["signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A small WebP preview of a medium (a video: its poster frame); made once and cached */
+        get: operations["getMediaThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/faces/persons/{id}/faces/{faceId}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A face cropped from the stored photo it was enrolled from (404 when no photo was kept) */
+        get: operations["getFaceThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -793,6 +846,279 @@ export interface components {
             height: number;
             detections: components["schemas"]["Detection"][];
         };
+        /** AnalyzeAccepted */
+        AnalyzeAccepted: {
+            /**
+             * Format: uuid
+             * @description Job (task) id
+             */
+            task_id: string;
+            /** @description Seed 003's status view: GET it for the state and result */
+            status_endpoint: string;
+            /** @description Server-sent events of the job */
+            events_endpoint: string;
+            /** @description The job's own view (progress, items) */
+            poll_url: string;
+            media_id?: string;
+        };
+        /** TaskResult */
+        TaskResult: {
+            /**
+             * Format: uuid
+             * @description Job (task) id
+             */
+            task_id: string;
+            /** @description Seed 003's four states: a cancelled job is FAILED here, with error_message 'cancelled' */
+            status: "PENDING" | "PROCESSING" | "SUCCESS" | "FAILED";
+            result: components["schemas"]["BatchResult"] | components["schemas"]["VideoResult"] | null;
+            error_message: string | null;
+        };
+        /** BatchResult */
+        BatchResult: {
+            items: (components["schemas"]["ItemResult"] | null)[];
+            succeeded: number;
+            failed: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ItemResult */
+        ItemResult: {
+            /** @description The image's place in the batch (in item events) */
+            index?: number;
+            /** @description Content id: XxHash64 sampling hash, 16 hex digits */
+            media_id?: string;
+            name?: string;
+            /** @description The image_url the item was fetched from */
+            url?: string;
+            detect?: components["schemas"]["DetectResult"];
+            blur?: components["schemas"]["BlurResult"];
+            faces?: components["schemas"]["FaceSearchResult"] | components["schemas"]["FaceDetectResult"];
+            bibs?: components["schemas"]["BibResult"];
+            /** @description Why this image was not analysed (the batch goes on) */
+            error?: string;
+            /** @description The error code, as in the error envelope */
+            code?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** FaceSearchResult */
+        FaceSearchResult: {
+            collection: string;
+            model: string;
+            threshold: number;
+            faces_detected: number;
+            faces: {
+                box: components["schemas"]["Box"];
+                /** @description Right eye, left eye, nose tip, right and left mouth corners */
+                landmarks: [
+                    number,
+                    number
+                ][];
+                /** @description Detection score */
+                score: number;
+                quality: components["schemas"]["FaceQuality"];
+                /** @description Best first, only at or above the threshold */
+                matches: components["schemas"]["FaceMatch"][];
+            }[];
+        };
+        /** FaceQuality */
+        FaceQuality: {
+            /** @description Shorter side of the box, pixels */
+            size: number;
+            /** @description Laplacian variance of the aligned face */
+            sharpness: number | null;
+            /** @description Left-right turn in degrees, estimated from the landmarks (null when they make no face) */
+            yaw: number | null;
+            /** @description Up-down tilt in degrees, estimated from the landmarks (null when they make no face) */
+            pitch: number | null;
+            /** @description In-plane rotation in degrees, estimated from the landmarks (null when they make no face) */
+            roll: number | null;
+            /** @description Overall quality: detection score x size x sharpness x pose */
+            score: number;
+        };
+        /** FaceMatch */
+        FaceMatch: {
+            /** Format: uuid */
+            person_id: string;
+            person_name: string;
+            similarity: number;
+        };
+        /** FaceDetectResult */
+        FaceDetectResult: {
+            width: number;
+            height: number;
+            model: string;
+            faces_detected: number;
+            faces: components["schemas"]["Face"][];
+        };
+        /** Face */
+        Face: {
+            box: components["schemas"]["Box"];
+            /** @description Right eye, left eye, nose tip, right and left mouth corners */
+            landmarks: [
+                number,
+                number
+            ][];
+            /** @description Detection score */
+            score: number;
+            quality: components["schemas"]["FaceQuality"];
+        };
+        /** BibResult */
+        BibResult: {
+            /** @description Content id: XxHash64 sampling hash, 16 hex digits */
+            media_id?: string;
+            width: number;
+            height: number;
+            bibs_detected: number;
+            detections: {
+                bib_number: string;
+                confidence: number;
+                box: components["schemas"]["Box"];
+                /** @description The person the bib was read on; null when read on the whole image */
+                person_box: components["schemas"]["Box"] | null;
+            }[];
+            /** @description detector: a registered bib detector; ocr: OCR on torsos (or the whole image) */
+            mode: "detector" | "ocr";
+            persons: components["schemas"]["Box"][];
+            models: {
+                persons: string;
+                bib_detector: string | null;
+                text_detector: string;
+                text_recognizer: string;
+            };
+            /** @description With store=true: what the bib index now holds for this image */
+            indexed?: {
+                bibs: number;
+                faces: number;
+                faces_with_bib: number;
+            };
+            timings: {
+                total_ms: number;
+            };
+        };
+        /** VideoResult */
+        VideoResult: {
+            /** @description Content id: XxHash64 sampling hash, 16 hex digits */
+            media_id: string;
+            video: {
+                width: number;
+                height: number;
+                fps: number;
+                duration_seconds: number | null;
+                frame_count: number | null;
+                codec: string;
+            };
+            sampling: {
+                every_nth_frame: number;
+                min_seconds: number;
+                analysed_frames: number;
+            };
+            model: string;
+            tracks: components["schemas"]["Track"][];
+            /** @description Each face track: its best face, embedded once, with the person it matched */
+            face_tracks?: {
+                [key: string]: unknown;
+            }[];
+            /** @description Each person track that carried a readable bib, with the number it settled on */
+            bib_tracks?: {
+                [key: string]: unknown;
+            }[];
+            /** @description Each bib number read in the video, with where */
+            bibs?: {
+                [key: string]: unknown;
+            }[];
+            blur?: {
+                threshold: number;
+                blurry_frames: number;
+                sharpest_frame: unknown;
+            } & {
+                [key: string]: unknown;
+            };
+            frames_analysed: number;
+            /** @description The analysed frames, paged and by time range */
+            frames_url: string;
+            timings: {
+                [key: string]: number;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** Track */
+        Track: {
+            track_id: number;
+            label: string;
+            class_id: number;
+            first_time: number;
+            last_time: number;
+            first_frame: number;
+            last_frame: number;
+            hits: number;
+            mean_confidence: number;
+            best_frame?: {
+                index: number;
+                timestamp: number;
+                confidence: number;
+                box: components["schemas"]["Box"];
+            };
+            path?: {
+                index: number;
+                timestamp: number;
+                box: components["schemas"]["Box"];
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** JobList */
+        JobList: {
+            items: components["schemas"]["Job"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        /** Job */
+        Job: {
+            /**
+             * Format: uuid
+             * @description Job (task) id
+             */
+            job_id: string;
+            kind: "image" | "batch" | "video";
+            /** @description PENDING (queued), PROCESSING, SUCCESS, FAILED or CANCELLED — the same names in every view, event and webhook */
+            status: "PENDING" | "PROCESSING" | "SUCCESS" | "FAILED" | "CANCELLED";
+            progress: {
+                /** @description Items (image, batch) or analysed frames (video) done */
+                done: number;
+                /** @description How many there will be; null while unknown (a video still arriving) */
+                total: number | null;
+                percent: number | null;
+            };
+            tasks: string[];
+            inputs: {
+                /** @description Content id: XxHash64 sampling hash, 16 hex digits */
+                media_id?: string;
+                name?: string;
+                url?: string;
+                /** @description A video still being uploaded (analysed as it arrives) */
+                uploading?: string;
+            }[];
+            items?: (components["schemas"]["ItemResult"] | null)[];
+            result: components["schemas"]["BatchResult"] | components["schemas"]["VideoResult"] | null;
+            error: string | null;
+            /** @description How many times a worker started it */
+            attempts: number;
+            max_attempts: number;
+            callback_url: string | null;
+            poll_url: string;
+            events_url: string;
+            /** @description Seed 003's view of the same job */
+            result_url: string;
+            /** @description A video's analysed frames */
+            frames_url?: string;
+            /** Format: date-time */
+            created_at: string;
+            started_at: string | null;
+            finished_at: string | null;
+        };
         /** JobFramesPage */
         JobFramesPage: {
             /**
@@ -820,40 +1146,19 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** FaceDetectResult */
-        FaceDetectResult: {
-            width: number;
-            height: number;
-            model: string;
-            faces_detected: number;
-            faces: components["schemas"]["Face"][];
-        };
-        /** Face */
-        Face: {
-            box: components["schemas"]["Box"];
-            /** @description Right eye, left eye, nose tip, right and left mouth corners */
-            landmarks: [
-                number,
-                number
-            ][];
-            /** @description Detection score */
-            score: number;
-            quality: components["schemas"]["FaceQuality"];
-        };
-        /** FaceQuality */
-        FaceQuality: {
-            /** @description Shorter side of the box, pixels */
-            size: number;
-            /** @description Laplacian variance of the aligned face */
-            sharpness: number | null;
-            /** @description Left-right turn in degrees, estimated from the landmarks (null when they make no face) */
-            yaw: number | null;
-            /** @description Up-down tilt in degrees, estimated from the landmarks (null when they make no face) */
-            pitch: number | null;
-            /** @description In-plane rotation in degrees, estimated from the landmarks (null when they make no face) */
-            roll: number | null;
-            /** @description Overall quality: detection score x size x sharpness x pose */
-            score: number;
+        /** BatchAccepted */
+        BatchAccepted: {
+            /**
+             * Format: uuid
+             * @description Job (task) id
+             */
+            job_id: string;
+            /** @description Where to poll the job (seed 004); the same as status_url */
+            poll_url: string;
+            status_url: string;
+            events_url: string;
+            total: number;
+            media_ids: string[];
         };
         /** Enrollment */
         Enrollment: {
@@ -866,33 +1171,6 @@ export interface components {
             /** @description The embedding model */
             model: string;
             face: components["schemas"]["Face"];
-        };
-        /** FaceSearchResult */
-        FaceSearchResult: {
-            collection: string;
-            model: string;
-            threshold: number;
-            faces_detected: number;
-            faces: {
-                box: components["schemas"]["Box"];
-                /** @description Right eye, left eye, nose tip, right and left mouth corners */
-                landmarks: [
-                    number,
-                    number
-                ][];
-                /** @description Detection score */
-                score: number;
-                quality: components["schemas"]["FaceQuality"];
-                /** @description Best first, only at or above the threshold */
-                matches: components["schemas"]["FaceMatch"][];
-            }[];
-        };
-        /** FaceMatch */
-        FaceMatch: {
-            /** Format: uuid */
-            person_id: string;
-            person_name: string;
-            similarity: number;
         };
         /** FaceComparison */
         FaceComparison: {
@@ -977,39 +1255,6 @@ export interface components {
                 [key: string]: number;
             };
         };
-        /** BibResult */
-        BibResult: {
-            /** @description Content id: XxHash64 sampling hash, 16 hex digits */
-            media_id?: string;
-            width: number;
-            height: number;
-            bibs_detected: number;
-            detections: {
-                bib_number: string;
-                confidence: number;
-                box: components["schemas"]["Box"];
-                /** @description The person the bib was read on; null when read on the whole image */
-                person_box: components["schemas"]["Box"] | null;
-            }[];
-            /** @description detector: a registered bib detector; ocr: OCR on torsos (or the whole image) */
-            mode: "detector" | "ocr";
-            persons: components["schemas"]["Box"][];
-            models: {
-                persons: string;
-                bib_detector: string | null;
-                text_detector: string;
-                text_recognizer: string;
-            };
-            /** @description With store=true: what the bib index now holds for this image */
-            indexed?: {
-                bibs: number;
-                faces: number;
-                faces_with_bib: number;
-            };
-            timings: {
-                total_ms: number;
-            };
-        };
         /** MediaByBibResult */
         MediaByBibResult: {
             bib_number: string;
@@ -1058,8 +1303,8 @@ export interface components {
             webhook_id: string | null;
             url: string;
             event: string;
-            /** @description pending, delivered or failed */
-            status: string;
+            /** @description PENDING (more attempts to come), DELIVERED or FAILED (gave up) */
+            status: "PENDING" | "DELIVERED" | "FAILED";
             attempts: components["schemas"]["DeliveryAttempt"][];
             next_attempt_at: string | null;
             delivered_at: string | null;
@@ -1204,6 +1449,21 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             last_used_at: string | null;
+        };
+        /** Session */
+        Session: {
+            /** @description The owner every request of this session acts as */
+            owner_id: string;
+            /** @description The user id as the credential names it */
+            subject: string;
+            role: "admin" | "user";
+            /** @description The credential the session was made from */
+            via: "api_key" | "jwt" | "anonymous";
+            /** @description False when the server runs with ARGUS_AUTH=off (no sign-in needed) */
+            auth: boolean;
+            /** @description Send it as X-CSRF-Token on requests that change something (null without a session) */
+            csrf_token: string | null;
+            expires_at: string | null;
         };
     };
     responses: never;
@@ -1960,16 +2220,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description Job (task) id
-                         */
-                        task_id: string;
-                        status_endpoint: string;
-                        events_endpoint: string;
-                        media_id?: string;
-                    };
+                    "application/json": components["schemas"]["AnalyzeAccepted"];
                 };
             };
             /** @description Bad input (the message says which) */
@@ -2064,18 +2315,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description Job (task) id
-                         */
-                        task_id: string;
-                        status: "PENDING" | "PROCESSING" | "SUCCESS" | "FAILED";
-                        result: {
-                            [key: string]: unknown;
-                        } | null;
-                        error_message: string | null;
-                    };
+                    "application/json": components["schemas"]["TaskResult"];
                 };
             };
             /** @description Missing or bad credentials */
@@ -2130,7 +2370,8 @@ export interface operations {
             query: {
                 limit: number;
                 offset: number;
-                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description PENDING (queued), PROCESSING, SUCCESS, FAILED or CANCELLED — the same names in every view, event and webhook */
+                status?: "PENDING" | "PROCESSING" | "SUCCESS" | "FAILED" | "CANCELLED";
             };
             header?: never;
             path?: never;
@@ -2144,41 +2385,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            /**
-                             * Format: uuid
-                             * @description Job (task) id
-                             */
-                            job_id: string;
-                            kind: string;
-                            /** @description queued, running, succeeded, failed or cancelled */
-                            status: string;
-                            /** @description PENDING, PROCESSING, SUCCESS or FAILED */
-                            state: string;
-                            progress: {
-                                done: number;
-                                total: number;
-                                percent: number;
-                            };
-                            tasks: string[];
-                            inputs: unknown[];
-                            items?: unknown[];
-                            result: {
-                                [key: string]: unknown;
-                            } | null;
-                            error: string | null;
-                            attempts: number;
-                            callback_url: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            started_at: string | null;
-                            finished_at: string | null;
-                        }[];
-                        total: number;
-                        limit: number;
-                        offset: number;
-                    };
+                    "application/json": components["schemas"]["JobList"];
                 };
             };
             /** @description Missing or bad credentials */
@@ -2237,36 +2444,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description Job (task) id
-                         */
-                        job_id: string;
-                        kind: string;
-                        /** @description queued, running, succeeded, failed or cancelled */
-                        status: string;
-                        /** @description PENDING, PROCESSING, SUCCESS or FAILED */
-                        state: string;
-                        progress: {
-                            done: number;
-                            total: number;
-                            percent: number;
-                        };
-                        tasks: string[];
-                        inputs: unknown[];
-                        items?: unknown[];
-                        result: {
-                            [key: string]: unknown;
-                        } | null;
-                        error: string | null;
-                        attempts: number;
-                        callback_url: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                        started_at: string | null;
-                        finished_at: string | null;
-                    };
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description Missing or bad credentials */
@@ -2334,36 +2512,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description Job (task) id
-                         */
-                        job_id: string;
-                        kind: string;
-                        /** @description queued, running, succeeded, failed or cancelled */
-                        status: string;
-                        /** @description PENDING, PROCESSING, SUCCESS or FAILED */
-                        state: string;
-                        progress: {
-                            done: number;
-                            total: number;
-                            percent: number;
-                        };
-                        tasks: string[];
-                        inputs: unknown[];
-                        items?: unknown[];
-                        result: {
-                            [key: string]: unknown;
-                        } | null;
-                        error: string | null;
-                        attempts: number;
-                        callback_url: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                        started_at: string | null;
-                        finished_at: string | null;
-                    };
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description Missing or bad credentials */
@@ -2593,19 +2742,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description Job (task) id
-                         */
-                        job_id: string;
-                        /** @description Where to poll the job (seed 004); the same as status_url */
-                        poll_url: string;
-                        status_url: string;
-                        events_url: string;
-                        total: number;
-                        media_ids: string[];
-                    };
+                    "application/json": components["schemas"]["BatchAccepted"];
                 };
             };
             /** @description Bad input (the message says which) */
@@ -2695,19 +2832,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description Job (task) id
-                         */
-                        job_id: string;
-                        /** @description Where to poll the job (seed 004); the same as status_url */
-                        poll_url: string;
-                        status_url: string;
-                        events_url: string;
-                        total: number;
-                        media_ids: string[];
-                    };
+                    "application/json": components["schemas"]["BatchAccepted"];
                 };
             };
             /** @description Bad input (the message says which) */
@@ -2797,19 +2922,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description Job (task) id
-                         */
-                        job_id: string;
-                        /** @description Where to poll the job (seed 004); the same as status_url */
-                        poll_url: string;
-                        status_url: string;
-                        events_url: string;
-                        total: number;
-                        media_ids: string[];
-                    };
+                    "application/json": components["schemas"]["BatchAccepted"];
                 };
             };
             /** @description Bad input (the message says which) */
@@ -2899,19 +3012,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description Job (task) id
-                         */
-                        job_id: string;
-                        /** @description Where to poll the job (seed 004); the same as status_url */
-                        poll_url: string;
-                        status_url: string;
-                        events_url: string;
-                        total: number;
-                        media_ids: string[];
-                    };
+                    "application/json": components["schemas"]["BatchAccepted"];
                 };
             };
             /** @description Bad input (the message says which) */
@@ -4802,6 +4903,299 @@ export interface operations {
             };
             /** @description Not allowed for these credentials */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or invalid (details name it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service or model is unavailable for a moment (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Missing or bad credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service or model is unavailable for a moment (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Bad input (the message says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or bad credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service or model is unavailable for a moment (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or bad credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for these credentials */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service or model is unavailable for a moment (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMediaThumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Content id: XxHash64 sampling hash, 16 hex digits */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Missing or bad credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or invalid (details name it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable for a moment (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFaceThumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                faceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Missing or bad credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,7 +6,8 @@ import type { AiSettingsRepository } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
 import { fileBuffer, multipartRoute, readForm } from '../plugins/multipart-form.js';
-import { errorResponses, secured, named } from '../schemas/common.js';
+import { errorResponses, secured } from '../schemas/common.js';
+import { BlurResult } from '../schemas/blur.js';
 
 /** What the blur route needs. */
 export interface BlurRouteDeps extends DetectBlurDeps {
@@ -20,15 +21,7 @@ const BlurFields = Type.Object(
   { additionalProperties: false },
 );
 
-const BlurResponse = named('BlurResult', Type.Object({
-  is_blurry: Type.Boolean(),
-  confidence: Type.Number({ minimum: 0, maximum: 1 }),
-  laplacian_variance: Type.Number(),
-  hf_ratio: Type.Number({ minimum: 0, maximum: 1, description: 'Share of spectral energy above 1/8 of the sampling frequency' }),
-  threshold: Type.Number(),
-  width: Type.Integer(),
-  height: Type.Integer(),
-}));
+
 
 /** `POST /api/v1/blur/detect` (seed 004, Phase 2). */
 export const blurRoutes: FastifyPluginAsyncTypebox<BlurRouteDeps> = async (app, deps) => {
@@ -42,7 +35,7 @@ export const blurRoutes: FastifyPluginAsyncTypebox<BlurRouteDeps> = async (app, 
         consumes: ['multipart/form-data'],
         body: Type.Object({ file: Type.String({ format: 'binary' }), threshold: Type.Optional(Type.Number()) }),
         security: secured,
-        response: { 200: BlurResponse, ...errorResponses(400, 401, 413, 415, 422) },
+        response: { 200: BlurResult, ...errorResponses(400, 401, 413, 415, 422) },
       },
     },
     async (request) => {

@@ -11,7 +11,7 @@ import { teeBytes } from '../../app/tee-bytes.js';
 import { applySettings, checkSettingsAgree, parseAiSettingsPatch } from '../../domain/ai-settings.js';
 import { sanitizeFilename } from '../../domain/media-kind.js';
 import { AppError, isAppError } from '../../domain/errors.js';
-import { isFinished, parseTasks, type JobEvent, type JobInput, type JobOptions, type JobTask } from '../../domain/job.js';
+import { isFinalState, isFinished, parseTasks, statusOfState, type JobEvent, type JobInput, type JobOptions, type JobTask } from '../../domain/job.js';
 import { fileBytes, multipartRoute, parseFields, readForm, readRawForm } from '../plugins/multipart-form.js';
 import { errorResponses, secured } from '../schemas/common.js';
 import { AnalyzeAccepted, AnalyzeFields, AnalyzeJson, BatchAccepted, FaceBatchFields, Job, JobFramesPage, JobFramesQuery, JobId, JobList, JobListQuery, TaskResult, jobFramesView, jobView, taskResultView } from '../schemas/jobs.js';
@@ -80,6 +80,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     task_id: job.id,
     status_endpoint: `/api/v1/results/${job.id}`,
     events_endpoint: `/api/v1/jobs/${job.id}/events`,
+    poll_url: `/api/v1/jobs/${job.id}`,
     ...(mediaId ? { media_id: mediaId } : {}),
   });
   const kindOf = (m: MediaRecord): 'image' | 'video' => m.kind;
@@ -135,7 +136,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     { schema: { tags: ['jobs'], summary: 'Your jobs, newest first', querystring: JobListQuery, security: secured, response: { 200: JobList, ...errorResponses(401, 422) } } },
     async (request) => {
       const q = request.query;
-      const page = await deps.jobs.list(request.principal.ownerId, { limit: q.limit, offset: q.offset, ...(q.status ? { status: q.status } : {}) });
+      const page = await deps.jobs.list(request.principal.ownerId, { limit: q.limit, offset: q.offset, ...(q.status ? { status: statusOfState(q.status) } : {}) });
       return { items: page.items.map((j) => jobView(j, false)), total: page.total, limit: q.limit, offset: q.offset };
     },
   );
@@ -156,7 +157,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       const job = await deps.jobs.cancel(ownerId, before.id, deps.clock.now());
       if (!job) throw new AppError('NOT_FOUND', `job ${before.id} not found`);
       await deps.queue.interrupt(job.id);
-      await emitJobEvent(deps, job.id, 'status', { status: 'FAILED', error_message: 'cancelled' });
+      await emitJobEvent(deps, job.id, 'status', { status: 'CANCELLED', error_message: 'cancelled' });
       await deps.onJobFinished(job);
       return jobView(job);
     },
@@ -457,7 +458,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       if (ended || e.seq <= last) return;
       last = e.seq;
       res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
-      if (e.type === 'status' && (e.data.status === 'SUCCESS' || e.data.status === 'FAILED')) finish();
+      if (e.type === 'status' && isFinalState(e.data.status)) finish();
     }
     const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
     res.on('close', finish);

@@ -1,8 +1,13 @@
 /** Schemas of jobs: seed 003's analyze/results and seed 004's jobs with progress. */
 import Type, { type Static } from 'typebox';
 import type { JobFrame, JobRecord } from '../../app/ports.js';
-import { taskState } from '../../domain/job.js';
-import { Paging } from './common.js';
+import { isFinished, jobState, taskState, type JobInput } from '../../domain/job.js';
+import { BibResponse } from './bibs.js';
+import { BlurResult } from './blur.js';
+import { Paging, named } from './common.js';
+import { BoxSchema, DetectResponse } from './detect.js';
+import { FaceDetectResponse, FaceSearchResponse } from './faces.js';
+import { MediaId } from './media.js';
 
 export const JobId = Type.String({ format: 'uuid', description: 'Job (task) id' });
 
@@ -29,12 +34,16 @@ export const AnalyzeFields = Type.Object(
   { additionalProperties: false },
 );
 
-export const AnalyzeAccepted = Type.Object({
-  task_id: JobId,
-  status_endpoint: Type.String(),
-  events_endpoint: Type.String(),
-  media_id: Type.Optional(Type.String()),
-});
+export const AnalyzeAccepted = named(
+  'AnalyzeAccepted',
+  Type.Object({
+    task_id: JobId,
+    status_endpoint: Type.String({ description: "Seed 003's status view: GET it for the state and result" }),
+    events_endpoint: Type.String({ description: 'Server-sent events of the job' }),
+    poll_url: Type.String({ description: "The job's own view (progress, items)" }),
+    media_id: Type.Optional(Type.String()),
+  }),
+);
 
 /** Fields of seed 004's face batch. */
 export const FaceBatchFields = Type.Object(
@@ -46,46 +55,158 @@ export const FaceBatchFields = Type.Object(
   { additionalProperties: false },
 );
 
-export const BatchAccepted = Type.Object({
+export const BatchAccepted = named('BatchAccepted', Type.Object({
   job_id: JobId,
   poll_url: Type.String({ description: 'Where to poll the job (seed 004); the same as status_url' }),
   status_url: Type.String(),
   events_url: Type.String(),
   total: Type.Integer(),
   media_ids: Type.Array(Type.String()),
+}));
+
+/** The tasks of one image of a job (or of an image job), each with the answer its endpoint gives. */
+export const ItemResult = named(
+  'ItemResult',
+  Type.Object(
+    {
+      index: Type.Optional(Type.Integer({ description: "The image's place in the batch (in item events)" })),
+      media_id: Type.Optional(MediaId),
+      name: Type.Optional(Type.String()),
+      url: Type.Optional(Type.String({ description: 'The image_url the item was fetched from' })),
+      detect: Type.Optional(DetectResponse),
+      blur: Type.Optional(BlurResult),
+      faces: Type.Optional(Type.Union([FaceSearchResponse, FaceDetectResponse])),
+      bibs: Type.Optional(BibResponse),
+      error: Type.Optional(Type.String({ description: "Why this image was not analysed (the batch goes on)" })),
+      code: Type.Optional(Type.String({ description: 'The error code, as in the error envelope' })),
+    },
+    { additionalProperties: true },
+  ),
+);
+
+/** The result of an image or batch job. */
+export const BatchResult = named(
+  'BatchResult',
+  Type.Object({ items: Type.Array(Type.Union([ItemResult, Type.Null()])), succeeded: Type.Integer(), failed: Type.Integer() }, { additionalProperties: true }),
+);
+
+/** A tracked object of a video, with its path (at most 100 points, evenly spaced; every point is in the frames). */
+export const Track = named(
+  'Track',
+  Type.Object(
+    {
+      track_id: Type.Integer(),
+      label: Type.String(),
+      class_id: Type.Integer(),
+      first_time: Type.Number(),
+      last_time: Type.Number(),
+      first_frame: Type.Integer(),
+      last_frame: Type.Integer(),
+      hits: Type.Integer(),
+      mean_confidence: Type.Number(),
+      best_frame: Type.Optional(Type.Object({ index: Type.Integer(), timestamp: Type.Number(), confidence: Type.Number(), box: BoxSchema })),
+      path: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), timestamp: Type.Number(), box: BoxSchema }))),
+    },
+    { additionalProperties: true },
+  ),
+);
+
+const Loose = (description: string) => Type.Array(Type.Record(Type.String(), Type.Unknown()), { description });
+
+/** The result of a video job: the summary; its frames are served by frames_url. */
+export const VideoResult = named(
+  'VideoResult',
+  Type.Object(
+    {
+      media_id: MediaId,
+      video: Type.Object({
+        width: Type.Integer(),
+        height: Type.Integer(),
+        fps: Type.Number(),
+        duration_seconds: Type.Union([Type.Number(), Type.Null()]),
+        frame_count: Type.Union([Type.Integer(), Type.Null()]),
+        codec: Type.String(),
+      }),
+      sampling: Type.Object({ every_nth_frame: Type.Integer(), min_seconds: Type.Number(), analysed_frames: Type.Integer() }),
+      model: Type.String(),
+      tracks: Type.Array(Track),
+      face_tracks: Type.Optional(Loose('Each face track: its best face, embedded once, with the person it matched')),
+      bib_tracks: Type.Optional(Loose('Each person track that carried a readable bib, with the number it settled on')),
+      bibs: Type.Optional(Loose('Each bib number read in the video, with where')),
+      blur: Type.Optional(Type.Object({ threshold: Type.Number(), blurry_frames: Type.Integer(), sharpest_frame: Type.Unknown() }, { additionalProperties: true })),
+      frames_analysed: Type.Integer(),
+      frames_url: Type.String({ description: 'The analysed frames, paged and by time range' }),
+      timings: Type.Record(Type.String(), Type.Number()),
+    },
+    { additionalProperties: true },
+  ),
+);
+
+/** A job's result: a batch's (image and batch jobs) or a video's; null until it succeeds. */
+const JobResult = Type.Union([BatchResult, VideoResult, Type.Null()]);
+
+const JobStateSchema = Type.Union([Type.Literal('PENDING'), Type.Literal('PROCESSING'), Type.Literal('SUCCESS'), Type.Literal('FAILED'), Type.Literal('CANCELLED')], {
+  description: 'PENDING (queued), PROCESSING, SUCCESS, FAILED or CANCELLED — the same names in every view, event and webhook',
 });
 
-export const TaskResult = Type.Object({
-  task_id: JobId,
-  status: Type.Union([Type.Literal('PENDING'), Type.Literal('PROCESSING'), Type.Literal('SUCCESS'), Type.Literal('FAILED')]),
-  result: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
-  error_message: Type.Union([Type.String(), Type.Null()]),
-});
+export const TaskResult = named(
+  'TaskResult',
+  Type.Object({
+    task_id: JobId,
+    status: Type.Union([Type.Literal('PENDING'), Type.Literal('PROCESSING'), Type.Literal('SUCCESS'), Type.Literal('FAILED')], {
+      description: "Seed 003's four states: a cancelled job is FAILED here, with error_message 'cancelled'",
+    }),
+    result: JobResult,
+    error_message: Type.Union([Type.String(), Type.Null()]),
+  }),
+);
 
-export const Job = Type.Object({
-  job_id: JobId,
-  kind: Type.String(),
-  status: Type.String({ description: 'queued, running, succeeded, failed or cancelled' }),
-  state: Type.String({ description: 'PENDING, PROCESSING, SUCCESS or FAILED' }),
-  progress: Type.Object({ done: Type.Integer(), total: Type.Integer(), percent: Type.Number() }),
-  tasks: Type.Array(Type.String()),
-  inputs: Type.Array(Type.Unknown()),
-  items: Type.Optional(Type.Array(Type.Unknown())),
-  result: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
-  error: Type.Union([Type.String(), Type.Null()]),
-  attempts: Type.Integer(),
-  callback_url: Type.Union([Type.String(), Type.Null()]),
-  created_at: Type.String({ format: 'date-time' }),
-  started_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
+/** One thing a job analyses. */
+const JobInputView = Type.Object(
+  {
+    media_id: Type.Optional(MediaId),
+    name: Type.Optional(Type.String()),
+    url: Type.Optional(Type.String()),
+    uploading: Type.Optional(Type.String({ description: 'A video still being uploaded (analysed as it arrives)' })),
+  },
+  { description: 'A stored medium, a URL fetched when the job runs, or an upload still arriving' },
+);
 
-export const JobList = Type.Object({ items: Type.Array(Job), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+export const Job = named(
+  'Job',
+  Type.Object({
+    job_id: JobId,
+    kind: Type.Union([Type.Literal('image'), Type.Literal('batch'), Type.Literal('video')]),
+    status: JobStateSchema,
+    progress: Type.Object({
+      done: Type.Integer({ description: 'Items (image, batch) or analysed frames (video) done' }),
+      total: Type.Union([Type.Integer(), Type.Null()], { description: 'How many there will be; null while unknown (a video still arriving)' }),
+      percent: Type.Union([Type.Number(), Type.Null()]),
+    }),
+    tasks: Type.Array(Type.String()),
+    inputs: Type.Array(JobInputView),
+    items: Type.Optional(Type.Array(Type.Union([ItemResult, Type.Null()]))),
+    result: JobResult,
+    error: Type.Union([Type.String(), Type.Null()]),
+    attempts: Type.Integer({ description: 'How many times a worker started it' }),
+    max_attempts: Type.Integer(),
+    callback_url: Type.Union([Type.String(), Type.Null()]),
+    poll_url: Type.String(),
+    events_url: Type.String(),
+    result_url: Type.String({ description: "Seed 003's view of the same job" }),
+    frames_url: Type.Optional(Type.String({ description: "A video's analysed frames" })),
+    created_at: Type.String({ format: 'date-time' }),
+    started_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  }),
+);
+
+export const JobList = named('JobList', Type.Object({ items: Type.Array(Job), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }));
 
 export const JobListQuery = Type.Object(
   {
     ...Paging,
-    status: Type.Optional(Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s)))),
+    status: Type.Optional(JobStateSchema),
   },
   { additionalProperties: false },
 );
@@ -149,27 +270,41 @@ export function jobFramesView(jobId: string, query: Static<typeof JobFramesQuery
 
 /** Seed 004's job view. Per-item results only when `withItems` (the list stays small). */
 export function jobView(j: JobRecord, withItems = true): Static<typeof Job> {
-  const { done, total } = j.progress;
+  const { done } = j.progress;
+  // A video's total is 0 until its frame count is known (still arriving): unknown, not "all done".
+  const total = j.kind === 'video' && j.progress.total === 0 && !isFinished(j.status) ? null : j.progress.total;
+  const base = `/api/v1/jobs/${j.id}`;
   return {
     job_id: j.id,
     kind: j.kind,
-    status: j.status,
-    state: taskState(j.status),
-    progress: { done, total, percent: total > 0 ? Math.round((done / total) * 1000) / 10 : j.status === 'succeeded' ? 100 : 0 },
+    status: jobState(j.status),
+    progress: { done, total, percent: total === null ? null : total > 0 ? Math.round((done / total) * 1000) / 10 : j.status === 'succeeded' ? 100 : 0 },
     tasks: j.tasks,
-    inputs: j.inputs,
-    ...(withItems && j.kind !== 'video' ? { items: j.items } : {}),
-    result: withItems ? j.result : null,
+    inputs: j.inputs.map(inputView),
+    ...(withItems && j.kind !== 'video' ? { items: j.items as Static<typeof Job>['items'] } : {}),
+    result: withItems ? (j.result as Static<typeof Job>['result']) : null,
     error: j.error,
     attempts: j.attempts,
+    max_attempts: j.maxAttempts,
     callback_url: j.callbackUrl,
+    poll_url: base,
+    events_url: `${base}/events`,
+    result_url: `/api/v1/results/${j.id}`,
+    ...(j.kind === 'video' ? { frames_url: `${base}/frames` } : {}),
     created_at: j.createdAt.toISOString(),
     started_at: j.startedAt?.toISOString() ?? null,
     finished_at: j.finishedAt?.toISOString() ?? null,
   };
 }
 
+/** A job input in the API's words (snake_case; the partial file a worker follows stays private). */
+function inputView(i: JobInput): Static<typeof JobInputView> {
+  if ('mediaId' in i) return { media_id: i.mediaId, ...(i.name !== undefined ? { name: i.name } : {}) };
+  if ('url' in i) return { url: i.url };
+  return { uploading: i.uploading };
+}
+
 /** Seed 003's result view. */
 export function taskResultView(j: JobRecord): Static<typeof TaskResult> {
-  return { task_id: j.id, status: taskState(j.status), result: j.status === 'succeeded' ? j.result : null, error_message: j.error };
+  return { task_id: j.id, status: taskState(j.status), result: j.status === 'succeeded' ? (j.result as Static<typeof TaskResult>['result']) : null, error_message: j.error };
 }
