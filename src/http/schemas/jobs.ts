@@ -281,7 +281,7 @@ export function jobView(j: JobRecord, withItems = true): Static<typeof Job> {
     progress: { done, total, percent: total === null ? null : total > 0 ? Math.round((done / total) * 1000) / 10 : j.status === 'succeeded' ? 100 : 0 },
     tasks: j.tasks,
     inputs: j.inputs.map(inputView),
-    ...(withItems && j.kind !== 'video' ? { items: j.items as Static<typeof Job>['items'] } : {}),
+    ...(withItems && j.kind !== 'video' ? { items: j.items } : {}),
     result: withItems ? (j.result as Static<typeof Job>['result']) : null,
     error: j.error,
     attempts: j.attempts,
