@@ -78,7 +78,7 @@ async function seed(t: TestApp): Promise<Seeded> {
   const video = await upload(t, key, '/api/v1/media', { file: { data: await readFile(VIDEO()), filename: 'Megamind.avi' } });
   expect(video.statusCode, video.body).toBe(201);
   const enrolled = await upload(t, key, '/api/v1/faces/enroll', { person_name: 'Person 1', collection: 'backup', face_index: '0', file: { data: await readFile(ENROLL()), filename: 'p1.jpg' } });
-  expect(enrolled.statusCode, enrolled.body).toBe(200);
+  expect(enrolled.statusCode, enrolled.body).toBe(201);
 
   const photoId = photo.json<{ id: string }>().id;
   const accepted = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { media_id: photoId, tasks: ['detect', 'blur'] }, headers: { 'x-api-key': key } });

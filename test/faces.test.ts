@@ -54,7 +54,8 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     for (let n = 1; n <= 20; n++) {
       // Some photos show other people too: enroll the largest face (face_index 0).
       const res = await post('/api/v1/faces/enroll', { file: await readFile(face(n, 1)), person_name: `Person ${n}`, collection: 'gala', face_index: '0' });
-      expect(res.statusCode, `person ${n}: ${res.body}`).toBe(200);
+      expect(res.statusCode, `person ${n}: ${res.body}`).toBe(201);
+      expect(res.headers.location).toBe(`/api/v1/faces/persons/${res.json<{ person_id: string }>().person_id}`);
       ids.set(res.json<{ person_id: string }>().person_id, n);
     }
     let correct = 0;
@@ -105,9 +106,10 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     expect(job.items[1]!.faces.faces[0]!.matches[0]).toMatchObject({ person_name: 'Person 4' });
     expect(job.items[2]!.faces.faces_detected).toBe(0);
 
-    // Collections scope the search.
+    // Collections scope the search: one nobody was enrolled in is unknown.
     const other = await post('/api/v1/faces/search', { file: await readFile(face(1, 2)), collection: 'marathon' });
-    expect(other.json<{ faces: { matches: Match[] }[] }>().faces[0]!.matches).toEqual([]);
+    expect(other.statusCode).toBe(404);
+    expect(other.json().error.message).toContain("collection 'marathon' not found");
   });
 
   it('compares two faces', async () => {
@@ -129,12 +131,25 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     expect(several.statusCode).toBe(422);
     expect(several.json().error.message).toContain('face_index');
     const picked = await post('/api/v1/faces/enroll', { file: group, person_name: 'Child', face_index: '0', collection: 'school' });
-    expect(picked.statusCode, picked.body).toBe(200);
+    expect(picked.statusCode, picked.body).toBe(201);
     // A face added by person_id goes to the person's own collection; naming another collection is refused.
     const child = picked.json<{ person_id: string }>().person_id;
     const more = await post('/api/v1/faces/enroll', { file: group, person_id: child, face_index: '0' });
-    expect(more.statusCode, more.body).toBe(200);
-    expect(more.json()).toMatchObject({ person_id: child, collection: 'school' });
+    expect(more.statusCode, more.body).toBe(201);
+    expect(more.json()).toMatchObject({ person_id: child, collection: 'school', person_created: false });
+    // A name is unique within its collection: enrolling "Child" again adds to the same person; elsewhere it is another.
+    const again = await post('/api/v1/faces/enroll', { file: group, person_name: 'Child', face_index: '1', collection: 'school' });
+    expect(again.json()).toMatchObject({ person_id: child, person_created: false });
+    const namesake = await post('/api/v1/faces/enroll', { file: group, person_name: 'Child', face_index: '1', collection: 'other-school' });
+    expect(namesake.json()).toMatchObject({ person_created: true });
+    expect(namesake.json().person_id).not.toBe(child);
+    const collections = await t.app.inject({ url: '/api/v1/faces/collections', headers: { 'x-api-key': key } });
+    expect(collections.json().items).toEqual(expect.arrayContaining([{ collection: 'school', persons: 1, faces: 3 }, { collection: 'other-school', persons: 1, faces: 1 }]));
+    // An unknown collection is a 404, not an empty list that hides a typo.
+    expect((await t.app.inject({ url: '/api/v1/faces/persons?collection=shcool', headers: { 'x-api-key': key } })).statusCode).toBe(404);
+    // Quality figures come rounded.
+    const q = more.json().face.quality as Record<string, number | null>;
+    for (const v of Object.values(q)) if (v !== null) expect(String(v).split('.')[1]?.length ?? 0).toBeLessThanOrEqual(3);
     const elsewhere = await post('/api/v1/faces/enroll', { file: group, person_id: child, face_index: '0', collection: 'gala' });
     expect(elsewhere.statusCode).toBe(422);
     expect(elsewhere.json().error.message).toContain("collection 'school'");
@@ -234,8 +249,9 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     expect((await t.app.inject({ url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': await t.keyFor('other') } })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': key } })).statusCode).toBe(204);
     expect((await t.app.inject({ url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': key } })).statusCode).toBe(404);
+    // The collection held only them: it is gone with them.
     const after = await post('/api/v1/faces/search', { file: await readFile(face(9, 3)), collection: 'club', threshold: '-1' });
-    expect(after.json<{ faces: { matches: Match[] }[] }>().faces[0]!.matches).toEqual([]);
+    expect(after.statusCode).toBe(404);
     const rows = await t.database.db.execute(`select count(*)::int as n from face_embeddings where person_id = '${id}'`);
     expect(((rows as { rows: { n: number }[] }).rows[0]!).n).toBe(0);
     // ...and their matches in stored results and events; the rest of the job's result stays.

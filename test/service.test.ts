@@ -47,8 +47,9 @@ describe.each(DB_MODES)('service plumbing on %s', (mode) => {
     expect(spec.paths['/api/v1/media/{id}'].get.responses).toHaveProperty(['404']);
     expect(spec.components.securitySchemes.apiKey).toMatchObject({ in: 'header', name: 'X-API-Key' });
     // Face answers are described field by field (seed 004's search shape), not as a loose object.
-    const search = spec.paths['/api/v1/faces/search'].post.responses['200'].content['application/json'].schema;
-    expect(search.properties.faces.items.properties.matches.items.properties).toHaveProperty(['similarity']);
+    const deref = (s: { $ref?: string }): any => (s.$ref ? spec.components.schemas[s.$ref.split('/').pop()!] : s);
+    const search = deref(spec.paths['/api/v1/faces/search'].post.responses['200'].content['application/json'].schema);
+    expect(deref(search.properties.faces.items.properties.matches.items).properties).toHaveProperty(['similarity']);
     const docs = await t.app.inject({ url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('swagger');

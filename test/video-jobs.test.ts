@@ -241,7 +241,7 @@ describe('video jobs (seed 000)', () => {
     form.append('file', new Blob([await readFile(testdata('faces/person01_ref_01.jpg'))]), 'star.jpg');
     const r = new Response(form);
     const enrolled = await t.app.inject({ method: 'POST', url: '/api/v1/faces/enroll', payload: Buffer.from(await r.arrayBuffer()), headers: { 'content-type': r.headers.get('content-type')!, 'x-api-key': key } });
-    expect(enrolled.statusCode, enrolled.body).toBe(200);
+    expect(enrolled.statusCode, enrolled.body).toBe(201);
     const file = path.join(dir, 'star.mp4');
     const made = spawnSync('ffmpeg', ['-v', 'error', '-loop', '1', '-i', testdata('faces/person01_ref_01.jpg'), '-t', '3', '-r', '8', '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2', '-pix_fmt', 'yuv420p', file]);
     expect(made.status, made.stderr.toString()).toBe(0);

@@ -43,9 +43,21 @@ export function faceView(f: FoundFace): Record<string, unknown> {
   return { box: f.box, landmarks: f.landmarks, score: f.score, quality: finiteOrNull(f.quality) };
 }
 
-/** Measurements that could not be made (NaN pose from landmarks that make no face) are shown as null. */
+/** Digits kept of each quality measure: enough to compare faces, not fourteen decimals of noise. */
+const QUALITY_DIGITS: Record<string, number> = { size: 1, sharpness: 1, yaw: 1, pitch: 1, roll: 1, score: 3 };
+
+/**
+ * Quality as shown: rounded, and measurements that could not be made (NaN pose from landmarks that make no face)
+ * as null.
+ */
 function finiteOrNull<T extends object>(q: T): { [K in keyof T]: number | null } {
-  return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, typeof v === 'number' && Number.isFinite(v) ? v : null])) as { [K in keyof T]: number | null };
+  return Object.fromEntries(
+    Object.entries(q).map(([k, v]) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return [k, null];
+      const f = 10 ** (QUALITY_DIGITS[k] ?? 3);
+      return [k, Math.round(v * f) / f];
+    }),
+  ) as { [K in keyof T]: number | null };
 }
 
 /** Every face in the image, with landmarks and quality. */
@@ -86,9 +98,17 @@ export async function enrollFace(deps: FacesDeps, input: EnrollInput, s: FaceSet
   const poor = judgeEnrollment(face.quality);
   if (poor) throw new AppError('POOR_FACE_QUALITY', `this face is too poor to enroll: ${poor}`, { quality: face.quality });
   const now = deps.clock.now();
+  let created = false;
   if (!person) {
-    person = { id: randomUUID(), ownerId: input.ownerId, collection: input.collection ?? 'default', name: name as string, createdAt: now, updatedAt: now };
-    await deps.faces.createPerson(person);
+    // A name is unique within a collection (as CompreFace's subjects are): enrolling a known name adds this face to
+    // that person rather than making a namesake.
+    const collection = input.collection ?? 'default';
+    person = await deps.faces.findPersonByName(input.ownerId, collection, name as string);
+    if (!person) {
+      person = { id: randomUUID(), ownerId: input.ownerId, collection, name: name as string, createdAt: now, updatedAt: now };
+      await deps.faces.createPerson(person);
+      created = true;
+    }
   }
   const faceId = randomUUID();
   await deps.faces.addFace({
@@ -103,7 +123,7 @@ export async function enrollFace(deps: FacesDeps, input: EnrollInput, s: FaceSet
     quality: face.quality,
     createdAt: now,
   });
-  return { person_id: person.id, person_name: person.name, collection: person.collection, face_id: faceId, model: report.embedder, face: faceView(face) };
+  return { person_id: person.id, person_name: person.name, person_created: created, collection: person.collection, face_id: faceId, model: report.embedder, face: faceView(face) };
 }
 
 function pickFace(report: FaceReport, index: number | undefined): FoundFace {

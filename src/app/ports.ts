@@ -546,6 +546,10 @@ export interface FaceMatch {
 export interface FaceRepository {
   createPerson(person: PersonRecord): Promise<void>;
   findPerson(ownerId: string, id: string): Promise<PersonRecord | null>;
+  /** The person of that name in a collection (names are unique within a collection). */
+  findPersonByName(ownerId: string, collection: string, name: string): Promise<PersonRecord | null>;
+  /** An owner's collections with how many persons and faces each holds. */
+  listCollections(ownerId: string): Promise<{ collection: string; persons: number; faces: number }[]>;
   listPersons(ownerId: string, query: { collection?: string; limit: number; offset: number }): Promise<{ items: (PersonRecord & { faceCount: number })[]; total: number }>;
   /** Deletes a person and every embedding of theirs; false if there was none. */
   deletePerson(ownerId: string, id: string): Promise<boolean>;

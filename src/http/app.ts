@@ -57,6 +57,8 @@ import { jobRoutes, type LiveUploads } from './routes/jobs.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { meRoutes } from './routes/me.js';
+import { modelRoutes } from './routes/models.js';
 import { mediaRoutes } from './routes/media.js';
 import { consoleSite, type ConsoleDeps } from './plugins/console.js';
 import { sessionAuth } from './plugins/session-auth.js';
@@ -212,6 +214,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(webhookRoutes, { webhooks: deps.webhooks, jobs: deps.jobs, clock: deps.clock, checkUrl: deps.checkUrl });
       await api.register(aiSettingsRoutes, { ...settingsDeps, models: deps.models, clock: deps.clock });
       await api.register(keyRoutes, { keys: deps.keys, clock: deps.clock });
+      await api.register(meRoutes);
+      await api.register(modelRoutes, { models: deps.models, defaults: s.aiDefaults });
       if (deps.console) await api.register(sessionRoutes, { sessions: deps.console.sessions, clock: deps.clock, ttlS: deps.console.sessionTtlS, cookieSecure: deps.console.cookieSecure, auth: deps.auth !== null });
       if (deps.console) await api.register(thumbnailRoutes, { ...deps, videoTools: deps.console.videoTools, cacheDir: deps.console.thumbnailDir });
     },

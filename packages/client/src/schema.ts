@@ -339,7 +339,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enroll a face for a new person (person_name) or an existing one (person_id) in a collection */
+        /** Enroll a face: for a person named person_name (made on first use: names are unique in a collection) or for person_id, in a collection */
         post: operations["enrollFace"];
         delete?: never;
         options?: never;
@@ -407,6 +407,23 @@ export interface paths {
         };
         /** Enrolled persons, newest first */
         get: operations["listPersons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/faces/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your collections, with how many persons and faces each holds */
+        get: operations["listCollections"];
         put?: never;
         post?: never;
         delete?: never;
@@ -653,6 +670,40 @@ export interface paths {
         post?: never;
         /** Revoke an API key (admin) */
         delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who you are: owner, user id, credential and role */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The models this server knows: task, state, licence, default */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1165,6 +1216,8 @@ export interface components {
             /** Format: uuid */
             person_id: string;
             person_name: string;
+            /** @description false: the name was known in the collection, and the face was added to that person */
+            person_created: boolean;
             collection: string;
             /** Format: uuid */
             face_id: string;
@@ -1214,6 +1267,16 @@ export interface components {
             total: number;
             limit: number;
             offset: number;
+        };
+        /** CollectionList */
+        CollectionList: {
+            items: components["schemas"]["Collection"][];
+        };
+        /** Collection */
+        Collection: {
+            collection: string;
+            persons: number;
+            faces: number;
         };
         /** Person */
         Person: {
@@ -1449,6 +1512,46 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             last_used_at: string | null;
+        };
+        /** Me */
+        Me: {
+            /** @description The owner everything you store belongs to (token users: jwt:<sub>) */
+            owner_id: string;
+            /** @description Your user id as your credential names it (a key's owner, a token's sub); `me` means it in paths */
+            user_id: string;
+            /** @description What authenticated this request (anonymous: ARGUS_AUTH=off) */
+            credential: "api_key" | "jwt" | "session" | "anonymous";
+            role: "admin" | "user";
+            is_admin: boolean;
+            /** @description The API key used, when one was */
+            key_id?: string;
+        };
+        /** ModelList */
+        ModelList: {
+            items: components["schemas"]["Model"][];
+        };
+        /** Model */
+        Model: {
+            id: string;
+            /** @description detect, face-detect, face-embed, text-detect, text-recognize, text-classify or bib-detect */
+            task: string;
+            /** @description ok and unverified can be used; missing: `argus models pull <id>`; checksum_mismatch: pull it again */
+            state: "ok" | "unverified" | "missing" | "checksum_mismatch" | "invalid_manifest";
+            licence: string;
+            /** @description The default model of its task (your settings may choose another) */
+            default: boolean;
+            /** @description Described by Argus itself (else by a manifest file you added) */
+            builtin: boolean;
+            input: {
+                width: number;
+                height: number;
+            };
+            /** @description Where `argus models pull` fetches it */
+            url: string | null;
+            /** @description Why it cannot be used (admins only) */
+            detail?: string;
+            /** @description Where its file was found (admins only) */
+            file?: string;
         };
         /** Session */
         Session: {
@@ -3193,8 +3296,8 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Created */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3595,6 +3698,53 @@ export interface operations {
             };
             /** @description A field is missing or invalid (details name it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service or model is unavailable for a moment (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCollections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionList"];
+                };
+            };
+            /** @description Missing or bad credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4921,6 +5071,100 @@ export interface operations {
             };
             /** @description A field is missing or invalid (details name it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service or model is unavailable for a moment (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Missing or bad credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service or model is unavailable for a moment (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description Missing or bad credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

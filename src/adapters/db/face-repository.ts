@@ -34,6 +34,27 @@ export class SqlFaceRepository implements FaceRepository {
     return rows[0] ?? null;
   }
 
+  async findPersonByName(ownerId: string, collection: string, name: string): Promise<PersonRecord | null> {
+    const rows = await this.db
+      .select()
+      .from(persons)
+      .where(and(eq(persons.ownerId, ownerId), eq(persons.collection, collection), eq(persons.name, name)))
+      .orderBy(persons.createdAt)
+      .limit(1);
+    return rows[0] ?? null;
+  }
+
+  async listCollections(ownerId: string): Promise<{ collection: string; persons: number; faces: number }[]> {
+    const faceCount = sql<number>`(select count(*) from face_embeddings fe where fe.owner_id = ${ownerId} and fe.collection = "persons"."collection")`.mapWith(Number);
+    const rows = await this.db
+      .select({ collection: persons.collection, persons: count(), faces: faceCount })
+      .from(persons)
+      .where(eq(persons.ownerId, ownerId))
+      .groupBy(persons.collection)
+      .orderBy(persons.collection);
+    return rows.map((r) => ({ collection: r.collection, persons: Number(r.persons), faces: Number(r.faces) }));
+  }
+
   async listPersons(ownerId: string, query: { collection?: string; limit: number; offset: number }): Promise<{ items: (PersonRecord & { faceCount: number })[]; total: number }> {
     const where = and(eq(persons.ownerId, ownerId), query.collection ? eq(persons.collection, query.collection) : undefined);
     // Spelled out: Drizzle would render the outer column unqualified, and it would bind to the inner table.

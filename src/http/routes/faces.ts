@@ -9,7 +9,7 @@ import type { AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
 import { fileBuffer, multipartRoute, readForm } from '../plugins/multipart-form.js';
 import { errorResponses, Paging, secured } from '../schemas/common.js';
-import { CompareResponse, EnrollResponse, FaceDetectResponse, FaceMediaResponse, FaceSearchResponse, PersonDetail, PersonList } from '../schemas/faces.js';
+import { CollectionList, CompareResponse, EnrollResponse, FaceDetectResponse, FaceMediaResponse, FaceSearchResponse, PersonDetail, PersonList } from '../schemas/faces.js';
 
 /** What the face routes need. */
 export interface FaceRouteDeps extends FacesDeps {
@@ -75,10 +75,16 @@ async function readImages<T>(request: FastifyRequest, fields: TSchema, files: re
 /** Seed 004's face endpoints: detect, enroll, search, compare, and persons. */
 export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, deps) => {
   const settingsOf = async (ownerId: string, threshold?: number): Promise<FaceSettings> => faceSettingsFrom(await effectiveSettings(deps, ownerId), threshold);
-  const form = (summary: string, body: TSchema, response: TSchema, codes: number[]) => ({
+  const form = (summary: string, body: TSchema, response: TSchema, codes: number[], status = 200) => ({
     ...multipartRoute,
-    schema: { tags: ['faces'], summary, consumes: ['multipart/form-data'], body, security: secured, response: { 200: response, ...errorResponses(...codes) } },
+    schema: { tags: ['faces'], summary, consumes: ['multipart/form-data'], body, security: secured, response: { [status]: response, ...errorResponses(...codes) } },
   });
+  /** A collection that holds nobody is unknown: 404, rather than an empty answer that hides a typo. */
+  const requireCollection = async (ownerId: string, collection: string): Promise<void> => {
+    if (!(await deps.faces.listCollections(ownerId)).some((c) => c.collection === collection)) {
+      throw new AppError('NOT_FOUND', `collection '${collection}' not found: enroll someone in it first (GET /api/v1/faces/collections lists yours)`);
+    }
+  };
 
   app.post('/faces/detect', form('Faces with 5 landmarks, detection score and quality', Type.Object({ file: Type.String({ format: 'binary' }) }), FaceDetectResponse, [400, 401, 413, 415, 422, 503]), async (request) => {
     const { images } = await readImages<Static<typeof DetectFields>>(request, DetectFields, ['file'], deps.maxImageBytes);
@@ -87,14 +93,21 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
 
   app.post(
     '/faces/enroll',
-    form('Enroll a face for a new person (person_name) or an existing one (person_id) in a collection', Type.Object({ file: Type.String({ format: 'binary' }), ...EnrollFields.properties }), EnrollResponse, [400, 401, 404, 413, 415, 422, 503]),
-    async (request) => {
+    form(
+      'Enroll a face: for a person named person_name (made on first use: names are unique in a collection) or for person_id, in a collection',
+      Type.Object({ file: Type.String({ format: 'binary' }), ...EnrollFields.properties }),
+      EnrollResponse,
+      [400, 401, 404, 413, 415, 422, 503],
+      201,
+    ),
+    async (request, reply) => {
       const { fields, images } = await readImages<Static<typeof EnrollFields>>(request, EnrollFields, ['file'], deps.maxImageBytes);
-      return enrollFace(
+      const enrolled = await enrollFace(
         deps,
         { ownerId: request.principal.ownerId, data: images.get('file') as Buffer, collection: fields.collection, personName: fields.person_name, personId: fields.person_id, faceIndex: fields.face_index },
         await settingsOf(request.principal.ownerId),
       );
+      return reply.status(201).header('location', `/api/v1/faces/persons/${String(enrolled.person_id)}`).send(enrolled);
     },
   );
 
@@ -104,7 +117,9 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
     async (request) => {
       const { fields, images } = await readImages<Static<typeof SearchFields>>(request, SearchFields, ['file'], deps.maxImageBytes);
       const ownerId = request.principal.ownerId;
-      return searchFaces(deps, { ownerId, data: images.get('file') as Buffer, collection: fields.collection ?? 'default', limit: fields.limit ?? 5 }, await settingsOf(ownerId, fields.threshold));
+      const collection = fields.collection ?? 'default';
+      await requireCollection(ownerId, collection);
+      return searchFaces(deps, { ownerId, data: images.get('file') as Buffer, collection, limit: fields.limit ?? 5 }, await settingsOf(ownerId, fields.threshold));
     },
   );
 
@@ -145,9 +160,16 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
     },
     async (request) => {
       const q = request.query;
+      if (q.collection) await requireCollection(request.principal.ownerId, q.collection);
       const page = await deps.faces.listPersons(request.principal.ownerId, { limit: q.limit, offset: q.offset, ...(q.collection ? { collection: q.collection } : {}) });
       return { items: page.items.map(personView), total: page.total, limit: q.limit, offset: q.offset };
     },
+  );
+
+  app.get(
+    '/faces/collections',
+    { schema: { tags: ['faces'], summary: 'Your collections, with how many persons and faces each holds', security: secured, response: { 200: CollectionList, ...errorResponses(401) } } },
+    async (request) => ({ items: await deps.faces.listCollections(request.principal.ownerId) }),
   );
 
   app.get(

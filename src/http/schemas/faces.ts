@@ -34,6 +34,7 @@ export const FaceDetectResponse = named('FaceDetectResult', Type.Object({
 export const EnrollResponse = named('Enrollment', Type.Object({
   person_id: Type.String({ format: 'uuid' }),
   person_name: Type.String(),
+  person_created: Type.Boolean({ description: 'false: the name was known in the collection, and the face was added to that person' }),
   collection: Type.String(),
   face_id: Type.String({ format: 'uuid' }),
   model: Type.String({ description: 'The embedding model' }),
@@ -90,3 +91,10 @@ export const FaceMediaResponse = named('MediaByFaceResult', Type.Object({
     { description: 'Most similar first, one entry per medium, only at or above the threshold' },
   ),
 }));
+
+export const CollectionList = named(
+  'CollectionList',
+  Type.Object({
+    items: Type.Array(Type.Object({ collection: Type.String(), persons: Type.Integer(), faces: Type.Integer() }, { title: 'Collection' })),
+  }),
+);
