@@ -150,7 +150,7 @@ describe('video jobs (seed 000)', () => {
     const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="tasks"\r\n\r\ndetect\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="live.avi"\r\nContent-Type: video/x-msvideo\r\n\r\n`);
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     let uploadDone = false;
-    const seenDuringUpload: number[] = [];
+    const seenDuringUpload: { done: number; total: number | null; percent: number | null }[] = [];
     const chunk = 64 * 1024;
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
@@ -159,9 +159,11 @@ describe('video jobs (seed 000)', () => {
           controller.enqueue(avi.subarray(i, i + chunk));
           // Send the clip over ~6 s, and look at the jobs while it is still arriving.
           await new Promise((r) => setTimeout(r, 6000 / Math.ceil(avi.length / chunk)));
-          const jobs = (await t.app.inject({ url: '/api/v1/jobs?status=PROCESSING', headers: { 'x-api-key': key } })).json<{ items: { inputs: { uploading?: string }[]; progress: { done: number } }[] }>();
+          const jobs = (await t.app.inject({ url: '/api/v1/jobs?status=PROCESSING', headers: { 'x-api-key': key } })).json<{
+            items: { inputs: { uploading?: string }[]; progress: { done: number; total: number | null; percent: number | null } }[];
+          }>();
           const live = jobs.items.find((j) => j.inputs[0]?.uploading === 'live.avi');
-          if (live) seenDuringUpload.push(live.progress.done);
+          if (live) seenDuringUpload.push(live.progress);
         }
         controller.enqueue(tail);
         uploadDone = true;
@@ -177,8 +179,10 @@ describe('video jobs (seed 000)', () => {
     expect(uploadDone).toBe(true);
     expect(res.status).toBe(202);
     const { task_id: id, media_id: mediaId } = (await res.json()) as { task_id: string; media_id: string };
-    // Frames were analysed while the upload was still coming in.
-    expect(Math.max(0, ...seenDuringUpload)).toBeGreaterThan(0);
+    // Frames were analysed while the upload was still coming in; how many there will be was not known yet, so the
+    // job said what it had done and no total or percentage.
+    expect(Math.max(0, ...seenDuringUpload.map((p) => p.done))).toBeGreaterThan(0);
+    for (const p of seenDuringUpload) expect(p).toMatchObject({ total: null, percent: null });
     let r: { status: string; result: (Summary & { media_id: string; video: { frame_count: number } }) | null };
     do {
       await new Promise((ok) => setTimeout(ok, 200));
@@ -189,6 +193,18 @@ describe('video jobs (seed 000)', () => {
     expect(r.result!.frames_analysed).toBe(68);
     expect((await allFrames(r.result!.frames_url)).frames.map((f) => f.index)).toEqual(Array.from({ length: 68 }, (_, i) => i * 4));
     expect(r.result!.video.frame_count).toBe(270);
+    // Progress events: no total while it was unknown, the bytes that had arrived, and done = total at the end.
+    const text = await (await fetch(`${base}/api/v1/jobs/${id}/events`, { headers: { 'x-api-key': key } })).text();
+    const progress = text
+      .split('\n\n')
+      .filter((b) => b.includes('event: progress'))
+      .map((b) => JSON.parse(b.slice(b.indexOf('data: ') + 6).split('\n')[0]!) as { done: number; total: number | null; bytes_received?: number });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[0]!.total).toBeNull();
+    expect(progress.at(-1)).toMatchObject({ done: 68, total: 68 });
+    const received = progress.map((p) => p.bytes_received ?? -1);
+    expect(received.every((b, i) => b > 0 && b <= avi.length && (i === 0 || b >= received[i - 1]!))).toBe(true);
+    for (const p of progress) if (p.total !== null) expect(p.total).toBeGreaterThanOrEqual(p.done);
     // The stored file is the whole upload.
     const stored = await t.app.inject({ url: `/api/v1/media/${mediaId}/content`, headers: { 'x-api-key': key } });
     expect(stored.rawPayload.equals(avi)).toBe(true);

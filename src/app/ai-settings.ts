@@ -67,8 +67,11 @@ export function ownerOfUser(principal: Principal, userId: string): string {
   return userId;
 }
 
-/** A model named in settings must exist and suit its task; its file may still be missing (it can be pulled). */
-function checkModels(models: ModelCatalog, patch: AiSettingsPatch): void {
+/**
+ * Refuses (422) a model setting that names no model of its task, listing the ones that would do. The model's file
+ * may still be missing (it can be pulled).
+ */
+export function checkModels(models: ModelCatalog, patch: AiSettingsPatch): void {
   const known = models.list();
   for (const [key, task] of Object.entries(MODEL_KEYS)) {
     const id = patch[key as keyof AiSettings];

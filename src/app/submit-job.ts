@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { applySettings, checkSettingsAgree, parseAiSettingsPatch } from '../domain/ai-settings.js';
 import { AppError } from '../domain/errors.js';
 import type { JobInput, JobKind, JobOptions, JobTask } from '../domain/job.js';
-import { effectiveSettings } from './ai-settings.js';
+import { checkModels, effectiveSettings } from './ai-settings.js';
 import { emitJobEvent, type JobEventDeps } from './job-events.js';
-import type { AiSettingsRepository, JobQueue, JobRecord } from './ports.js';
+import type { AiSettingsRepository, JobQueue, JobRecord, ModelCatalog } from './ports.js';
 import type { AiSettings } from '../domain/ai-settings.js';
 
 /** Dependencies of job submission. */
@@ -17,6 +17,8 @@ export interface SubmitJobDeps extends JobEventDeps {
   readonly defaults: AiSettings;
   readonly queue: JobQueue;
   readonly maxAttempts: number;
+  /** Checks that models named by a job's own settings exist (absent: checked when the job runs). */
+  readonly models?: ModelCatalog;
   /** Told when a stored job could not be handed to the queue (it will be, later). */
   readonly onEnqueueFailed?: (job: JobRecord, err: unknown) => void;
 }
@@ -39,6 +41,7 @@ export interface JobRequest {
 export async function submitJob(deps: SubmitJobDeps, request: JobRequest): Promise<JobRecord> {
   if (request.inputs.length === 0) throw new AppError('VALIDATION_ERROR', 'nothing to analyse');
   const overrides = request.settings === undefined ? {} : parseAiSettingsPatch(request.settings);
+  if (deps.models) checkModels(deps.models, overrides);
   const settings = applySettings(await effectiveSettings(deps, request.ownerId), overrides);
   checkSettingsAgree(settings);
   const now = deps.clock.now();

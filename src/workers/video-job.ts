@@ -6,18 +6,36 @@
  * facts, tracks with bounded paths, faces, bibs, timings and a link to the frames), so neither the result nor the
  * worker's memory grows with the length of the video.
  */
-import { detectInPixels, detectionThreshold, type DetectObjectsDeps } from '../app/detect-objects.js';
+import { detectInPixels, detectionThreshold, type DetectionReport, type DetectObjectsDeps } from '../app/detect-objects.js';
 import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
 import type { OcrDeps } from '../app/ocr-pipeline.js';
 import { VideoBibs, type FrameBib } from './video-bibs.js';
-import type { BibRepository, BlobStore, ContentLocks, FaceRepository, JobFrame, JobRecord, LiveUpload, MediaRepository, UrlSource, VideoDecoder, VideoFacts } from '../app/ports.js';
+import type {
+  BibRepository,
+  BlobStore,
+  ContentLocks,
+  DecodedFrame,
+  FaceRepository,
+  ImageDecoder,
+  ImageInfo,
+  JobFrame,
+  JobRecord,
+  LiveUpload,
+  MediaRepository,
+  PixelRegion,
+  UrlSource,
+  VideoDecoder,
+  VideoFacts,
+} from '../app/ports.js';
 import type { RgbImage } from '../domain/image-tensor.js';
 import { VideoFaces, type FrameFace } from './video-faces.js';
-import { laplacianVariance, rgbToGrey } from '../domain/blur.js';
+import { laplacianVariance, rgbToGrey, type GreyImage } from '../domain/blur.js';
 import { AppError } from '../domain/errors.js';
 import { roundBox, type Box } from '../domain/geometry.js';
 import { MediaStatus } from '../domain/media-status.js';
-import { Tracker, type TrackPoint, type TrackSummary } from '../domain/tracking/tracker.js';
+import { Tracker, type TrackState, type TrackSummary } from '../domain/tracking/tracker.js';
+// The result's path thinning lives with the tracker, which keeps paths bounded as they grow.
+export { boundedPath } from '../domain/tracking/tracker.js';
 import { moveMediaStatus } from '../app/move-media-status.js';
 import { jobDetectOptions, JobInterrupted, resolveInput, storedFile, type AnalysisJobDeps } from './analysis-job.js';
 
@@ -40,8 +58,15 @@ export interface VideoJobDeps extends DetectObjectsDeps, OcrDeps, JobEventDeps {
 const TRACK_LOW_FACTOR = 0.5;
 /** Longer side of analysed frames when bibs are read: numbers need more pixels than objects. */
 const BIB_FRAME_SIDE = 1280;
-/** Progress is written to the job row at most this often; events go out for every frame. */
+/** Progress is written to the job row at most this often. */
 const PROGRESS_EVERY_MS = 500;
+/**
+ * `progress` and `track` events go out at most this often (and once more at the end), `frame` events for every frame.
+ * Each event is a row of its own (one statement and commit, about a millisecond of the job's thread on the embedded
+ * database), so one progress and one track event per frame cost twice what the frame events themselves cost; the
+ * frame events already carry every detection's track id, and a track event carries each changed track's latest state.
+ */
+const EVENTS_EVERY_MS = 250;
 /**
  * Analysed frames are stored in batches of this many (one statement each), or sooner when the oldest waiting frame
  * is FRAMES_EVERY_MS old, so a reader of the frames endpoint sees a running job's frames within about a second.
@@ -152,12 +177,31 @@ async function analyseVideo(
   // full size (letterboxed by sharp).
   const maxSide = known ? Math.max(model.manifest.input.width, model.manifest.input.height, bibs ? BIB_FRAME_SIDE : 0) : 100_000;
   const sampling = { everyNth: s.frame_period_recognition, minSeconds: s.frame_recognition_seconds, maxSide };
-  const expected = known ? expectedFrames(known, sampling) : 0;
+  // Analysed frames the sampling will give, from the container's facts; 0 while unknown (a live upload until it is
+  // stored and probed), which the job view shows as a null total rather than a made-up fraction.
+  let expected = known ? expectedFrames(known, sampling) : 0;
+  // From a live upload, the bytes that have reached ffmpeg so far: what is known of its progress until its end.
+  let bytesReceived: number | null = null;
+  let input = source;
+  if (typeof source !== 'string') {
+    bytesReceived = 0;
+    input = countBytes(source, (n) => (bytesReceived = (bytesReceived ?? 0) + n));
+  }
+  // The stored file's facts, read as soon as the upload is complete (frames are still being analysed then), so the
+  // total becomes known while the job runs.
+  const factsOfUpload = known ? null : (factsLater?.() ?? null);
+  factsOfUpload?.then(
+    (f) => (expected = expectedFrames(f, sampling)),
+    // The upload failed: the analysis of its stream fails too, and that failure is the one reported.
+    () => undefined,
+  );
   const tracker = new Tracker({
     iouThreshold: s.tracking_intersection_threshold,
     maxAgeSeconds: s.tracking_max_age_seconds,
     minHits: s.tracking_min_hits,
     highThreshold: threshold,
+    // The result shows at most this many points of a path; the tracker keeps no more.
+    maxPathPoints: MAX_PATH_POINTS,
   });
   // Only what the summary needs is kept: a count, the blur summary, and the frames not yet stored (at most a batch).
   let analysed = 0;
@@ -175,11 +219,31 @@ async function analyseVideo(
   const started = performance.now();
   let lastProgress = 0;
   let inferenceMs = 0;
+  let lastFrame = { index: 0, timestamp: 0 };
 
-  // Frames in decode order; each one's detection starts at once, results are taken in order.
-  const window: Promise<{ frame: { index: number; timestamp: number; width: number; height: number; image: RgbImage }; report: Awaited<ReturnType<typeof detectInPixels>>; blur?: number }>[] = [];
-  const finishOne = async (): Promise<void> => {
-    const { frame, report, blur } = await (window.shift() as (typeof window)[number]);
+  // Track changes wait here (each track in its latest state) for the next track event.
+  const changedTracks = new Map<number, TrackState>();
+  let lastEvents = Number.NEGATIVE_INFINITY;
+  /** A track event with the tracks changed since the last one (if any), and a progress event. */
+  const emitEvents = async (at: { index: number; timestamp: number }, final: boolean): Promise<void> => {
+    if (changedTracks.size) {
+      const tracks = [...changedTracks.values()].sort((a, b) => a.trackId - b.trackId).map(trackView);
+      changedTracks.clear();
+      await emitJobEvent(deps, job.id, 'track', { frame: at.index, tracks });
+    }
+    // Until the end the total is an estimate (from the container's frame count), never below what is done, or null
+    // while unknown; a live upload's events also say how many of its bytes have arrived.
+    const total = final ? analysed : expected > 0 ? Math.max(expected, analysed) : null;
+    await emitJobEvent(deps, job.id, 'progress', {
+      done: analysed,
+      total,
+      frame: at.index,
+      timestamp: at.timestamp,
+      ...(bytesReceived !== null ? { bytes_received: bytesReceived } : {}),
+    });
+  };
+
+  const finishOne = async ({ frame, report, blur }: Detected): Promise<void> => {
     inferenceMs += report.timings.inference_ms;
     const scale = known ? known.width / frame.width : 1;
     const tracked = tracker.update({
@@ -202,6 +266,7 @@ async function analyseVideo(
       out.bibs = await bibs.frame(frame.image, frame.index, frame.timestamp, scale, persons);
     }
     analysed++;
+    lastFrame = { index: out.index, timestamp: out.timestamp };
     if (out.blur) {
       if (out.blur.is_blurry) blurSummary.blurry++;
       if (!blurSummary.sharpest || out.blur.laplacian_variance > blurSummary.sharpest.laplacian_variance) {
@@ -213,42 +278,48 @@ async function analyseVideo(
     unsaved.push({ index, timestamp, data });
     if (unsaved.length >= FRAMES_BATCH || performance.now() - unsavedSince > FRAMES_EVERY_MS) await saveFrames();
     await emitJobEvent(deps, job.id, 'frame', out as unknown as Record<string, unknown>);
-    if (tracked.updated.length) await emitJobEvent(deps, job.id, 'track', { frame: frame.index, tracks: tracked.updated.map((t) => trackView(t, false)) });
-    const done = analysed;
-    const total = Math.max(expected, done);
-    await emitJobEvent(deps, job.id, 'progress', { done, total, frame: frame.index, timestamp: out.timestamp });
-    if (performance.now() - lastProgress > PROGRESS_EVERY_MS) {
-      lastProgress = performance.now();
-      if (!(await deps.jobs.update(job.id, { progress: { done, total } }, deps.clock.now(), job.attempts))) throw new JobInterrupted('cancelled');
+    for (const t of tracked.updated) changedTracks.set(t.trackId, t);
+    const now = performance.now();
+    if (now - lastEvents >= EVENTS_EVERY_MS) {
+      lastEvents = now;
+      await emitEvents(lastFrame, false);
+    }
+    if (now - lastProgress > PROGRESS_EVERY_MS) {
+      lastProgress = now;
+      // A total of 0 is stored while it is unknown (the job view shows null).
+      const total = expected > 0 ? Math.max(expected, analysed) : 0;
+      if (!(await deps.jobs.update(job.id, { progress: { done: analysed, total } }, deps.clock.now(), job.attempts))) {
+        throw new JobInterrupted('cancelled');
+      }
     }
   };
-
   const lowThreshold = threshold * TRACK_LOW_FACTOR;
-  for await (const frame of deps.videos.frames(source, sampling, signal)) {
-    if (signal.aborted) throw new JobInterrupted('interrupted');
-    const meta = { index: frame.index, timestamp: frame.timestamp, width: frame.width, height: frame.height, image: frame };
-    const pending = detectInPixels(deps, frame, { ...detect, threshold: lowThreshold, tiling: 'off' }).then((report) => ({
-      frame: meta,
+  // Frames ffmpeg already scaled to the model's letterbox size go to the model as they are (no resize in JS).
+  const frameDeps = { ...deps, decoder: new SameSizeAsIs(deps.decoder) };
+  const detectFrame = async (frame: DecodedFrame): Promise<Detected> => {
+    const report = await detectInPixels(frameDeps, frame, { ...detect, threshold: lowThreshold, tiling: 'off' });
+    return {
+      frame: { index: frame.index, timestamp: frame.timestamp, width: frame.width, height: frame.height, image: frame },
       report,
       ...(job.tasks.includes('blur') ? { blur: laplacianVariance(rgbToGrey(frame.data, 3, frame.width, frame.height)) } : {}),
-    }));
-    // Awaited in order below; until then a failure must not count as unhandled.
-    pending.catch(() => undefined);
-    window.push(pending);
-    if (window.length >= deps.inFlight) await finishOne();
-  }
-  while (window.length) await finishOne();
+    };
+  };
+  await runPipeline((stop) => deps.videos.frames(input, sampling, stop), detectFrame, finishOne, deps.inFlight, signal);
   if (analysed === 0) throw new AppError('BAD_REQUEST', 'the video has no frames that could be decoded');
   await saveFrames();
+  // The last frames' track changes, and the final progress (done = total).
+  await emitEvents(lastFrame, true);
 
-  const facts = known ?? (await (factsLater as () => Promise<VideoFacts>)());
+  const facts = known ?? (await factsOfUpload);
+  // A caller error: a stream's facts come from `factsLater`.
+  if (!facts) throw new Error('a video analysed from a stream needs factsLater');
   const elapsed = (performance.now() - started) / 1000;
   await deps.jobs.update(job.id, { progress: { done: analysed, total: analysed } }, deps.clock.now(), job.attempts);
   return {
     video: { width: facts.width, height: facts.height, fps: round(facts.fps, 3), duration_seconds: facts.durationSeconds, frame_count: facts.frameCount, codec: facts.codec },
     sampling: { every_nth_frame: sampling.everyNth, min_seconds: sampling.minSeconds, analysed_frames: analysed },
     model: model.manifest.id,
-    tracks: tracker.tracks().map((t) => trackView(t, true)),
+    tracks: tracker.tracks().map(trackView),
     ...(faces ? { face_tracks: await faces.finish() } : {}),
     ...(bibs ? bibs.summary() : {}),
     ...(job.tasks.includes('blur') ? { blur: { threshold: s.blur_threshold, blurry_frames: blurSummary.blurry, sharpest_frame: blurSummary.sharpest } } : {}),
@@ -256,6 +327,150 @@ async function analyseVideo(
     frames_url: `/api/v1/jobs/${job.id}/frames`,
     timings: { seconds: round(elapsed, 2), frames_per_second: round(analysed / Math.max(elapsed, 1e-6), 2), inference_ms: round(inferenceMs, 1) },
   };
+}
+
+/** A frame with its detections (and blur measure), ready for the in-order part of the analysis. */
+interface Detected {
+  frame: { index: number; timestamp: number; width: number; height: number; image: RgbImage };
+  report: DetectionReport;
+  blur?: number;
+}
+
+/** A frame's place in the pipeline: filled in when its work is done. */
+interface Slot<R> {
+  done: boolean;
+  value?: R;
+}
+
+/**
+ * Runs `work` on each frame as soon as a slot is free and hands the results to `finish` in frame order. Two loops
+ * share the event loop: the intake pulls the next frame whenever fewer than `inFlight` frames are being worked on (so
+ * the inference threads never wait while the in-order part writes events and rows), and the consumer hands finished
+ * results on in order. At most `inFlight` frames are worked on and at most `2 x inFlight` wait in all, so memory stays
+ * flat; a slow consumer stops the intake, which leaves ffmpeg blocked on its pipe.
+ *
+ * `frames` gets a signal that aborts with the job's and on the first failure (of the source, of a frame's work or of
+ * `finish`), so a source waiting for input (ffmpeg, a live upload) stops at once. That failure is thrown once both
+ * loops have stopped and no frame's work is still running; `finish` is not called after it.
+ */
+export async function runPipeline<F, R>(
+  frames: (signal: AbortSignal) => AsyncIterable<F>,
+  work: (frame: F) => Promise<R>,
+  finish: (result: R) => Promise<void>,
+  inFlight: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const queue: Slot<R>[] = [];
+  let working = 0;
+  let intakeDone = false;
+  let failure: { error: unknown } | null = null;
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  // One promise that every waiting loop awaits, replaced each time anything changes; waiters re-check their condition.
+  let changed = signalled();
+  const wake = (): void => {
+    const was = changed;
+    changed = signalled();
+    was.resolve();
+  };
+  const fail = (error: unknown): void => {
+    failure ??= { error };
+    stop.abort(error);
+    wake();
+  };
+
+  const consume = async (): Promise<void> => {
+    for (;;) {
+      while (!failure && !queue[0]?.done && !(intakeDone && queue.length === 0)) await changed.promise;
+      const slot = queue.shift();
+      if (failure || !slot) return;
+      // The intake may take the next frame now.
+      wake();
+      await finish(slot.value as R);
+    }
+  };
+  // fail() cannot throw, so this promise always resolves.
+  const consumer = consume().catch(fail);
+
+  try {
+    for await (const frame of frames(stop.signal)) {
+      if (signal.aborted) throw new JobInterrupted('interrupted');
+      while (!failure && (working >= inFlight || queue.length >= 2 * inFlight)) await changed.promise;
+      if (failure) break;
+      const slot: Slot<R> = { done: false };
+      queue.push(slot);
+      working++;
+      // Both handlers end by waking the loops and neither throws, so the chain cannot reject.
+      Promise.resolve(frame)
+        .then(work)
+        .then(
+          (value) => {
+            slot.value = value;
+            slot.done = true;
+            working--;
+            wake();
+          },
+          (error: unknown) => {
+            working--;
+            fail(error);
+          },
+        );
+    }
+  } catch (err) {
+    fail(err);
+  } finally {
+    intakeDone = true;
+    wake();
+  }
+  await consumer;
+  // Frames still being worked on (after a failure) finish before the caller moves on, e.g. to a second attempt.
+  while (working > 0) await changed.promise;
+  signal.removeEventListener('abort', onAbort);
+  if (failure) throw (failure as { error: unknown }).error;
+}
+/** A promise with its resolve function (Promise.withResolvers, which Node 20 lacks). */
+function signalled(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * The image decoder for video frames: a frame that is already the size the model input needs (ffmpeg scaled it) is
+ * used as it is rather than copied through an identity resize; anything else goes to the real decoder.
+ */
+class SameSizeAsIs implements ImageDecoder {
+  constructor(private readonly inner: ImageDecoder) {}
+
+  probe(data: Uint8Array): Promise<ImageInfo> {
+    return this.inner.probe(data);
+  }
+
+  decodeGrey(data: Uint8Array): Promise<GreyImage> {
+    return this.inner.decodeGrey(data);
+  }
+
+  resizeGrey(img: GreyImage, width: number, height: number): Promise<GreyImage> {
+    return this.inner.resizeGrey(img, width, height);
+  }
+
+  decodeRgb(data: Uint8Array): Promise<RgbImage> {
+    return this.inner.decodeRgb(data);
+  }
+
+  resizeRgb(source: Uint8Array | RgbImage, region: PixelRegion | null, width: number, height: number): Promise<RgbImage> {
+    if (!region && !(source instanceof Uint8Array) && source.width === width && source.height === height) return Promise.resolve(source);
+    return this.inner.resizeRgb(source, region, width, height);
+  }
+}
+
+/** The chunks of `source` as they are, each one's size told to `counted` as it passes. */
+async function* countBytes(source: AsyncIterable<Uint8Array>, counted: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    counted(chunk.byteLength);
+    yield chunk;
+  }
 }
 
 /** How many frames the sampling will pick, for progress (an estimate until the end). */
@@ -266,7 +481,7 @@ function expectedFrames(facts: { fps: number; durationSeconds: number | null; fr
   return n;
 }
 
-function trackView(t: TrackSummary, withPath: boolean): Record<string, unknown> {
+function trackView(t: TrackState | TrackSummary): Record<string, unknown> {
   return {
     track_id: t.trackId,
     label: t.label,
@@ -278,23 +493,8 @@ function trackView(t: TrackSummary, withPath: boolean): Record<string, unknown> 
     hits: t.hits,
     mean_confidence: round(t.meanConfidence, 4),
     best_frame: { index: t.best.frameIndex, timestamp: round(t.best.timestamp, 3), confidence: round(t.best.confidence, 4), box: roundBox(t.best.box) },
-    ...(withPath ? { path: boundedPath(t.path, t.best, MAX_PATH_POINTS).map((p) => ({ index: p.frameIndex, timestamp: round(p.timestamp, 3), box: roundBox(p.box) })) } : {}),
+    ...('path' in t ? { path: t.path.map((p) => ({ index: p.frameIndex, timestamp: round(p.timestamp, 3), box: roundBox(p.box) })) } : {}),
   };
-}
-
-/**
- * At most `max` points of a path (max >= 3), evenly spaced over it, keeping the first, the last and the best point;
- * the whole path when it is that short.
- */
-export function boundedPath(path: readonly TrackPoint[], best: TrackPoint, max: number): TrackPoint[] {
-  if (path.length <= max) return [...path];
-  const n = path.length;
-  const picked = new Set<number>();
-  // max - 1 evenly spaced points from the first to the last, leaving room for the best one.
-  for (let i = 0; i < max - 1; i++) picked.add(Math.round((i * (n - 1)) / (max - 2)));
-  const bestAt = path.findIndex((p) => p.frameIndex === best.frameIndex);
-  if (bestAt >= 0) picked.add(bestAt);
-  return [...picked].sort((a, b) => a - b).map((i) => path[i] as TrackPoint);
 }
 
 function scaleBox(b: Box, k: number): Box {

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Detection } from '../detection/detection.js';
-import { Tracker, type FrameInput, type TrackerOptions } from './tracker.js';
+import { boundedPath, Tracker, type FrameInput, type TrackerOptions } from './tracker.js';
 
 const LABELS = ['person', 'car', 'dog'];
 
@@ -217,6 +217,41 @@ describe('Tracker properties', () => {
         expect(() => tracker.update({ frameIndex: index + 1, timestamp: 1, detections: dets })).not.toThrow();
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('with a bounded path, gives the same ids and tracks, and paths that are at most maxPathPoints of the whole one', () => {
+    fc.assert(
+      fc.property(options, frameDetections, steps, int(3, 8), (opts, dets, st, maxPathPoints) => {
+        const frames = framesOf(dets, st);
+        const whole = new Tracker(opts);
+        const bounded = new Tracker({ ...opts, maxPathPoints });
+        for (const frame of frames) {
+          const a = whole.update(frame);
+          const b = bounded.update(frame);
+          expect(b).toEqual(a);
+        }
+        const full = whole.tracks();
+        const thin = bounded.tracks();
+        expect(thin.map(({ path: _, ...t }) => t)).toEqual(full.map(({ path: _, ...t }) => t));
+        thin.forEach((t, k) => {
+          const all = full[k]!.path;
+          expect(t.path.length).toBeLessThanOrEqual(maxPathPoints);
+          if (all.length <= maxPathPoints) expect(t.path).toEqual(all);
+          // Until the sampler thins, the same points as thinning the whole path.
+          if (all.length <= 2 * maxPathPoints - 2) expect(t.path).toEqual(boundedPath(all, t.best, maxPathPoints));
+          // A subsequence of the whole path that starts with its first point and holds its last and best.
+          let at = 0;
+          for (const p of t.path) {
+            while (at < all.length && all[at]!.frameIndex !== p.frameIndex) at++;
+            expect(all[at]).toEqual(p);
+          }
+          expect(t.path[0]).toEqual(all[0]);
+          expect(t.path.at(-1)).toEqual(all.at(-1));
+          expect(t.path.map((p) => p.frameIndex)).toContain(t.best.frameIndex);
+        });
+      }),
+      { numRuns: 300 },
     );
   });
 });

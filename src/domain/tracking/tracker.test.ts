@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors.js';
 import type { Detection } from '../detection/detection.js';
-import { Tracker, type TrackerOptions } from './tracker.js';
+import { boundedPath, DEFAULT_MAX_PATH_POINTS, Tracker, type TrackerOptions } from './tracker.js';
 
 const OPTS: TrackerOptions = { iouThreshold: 0.3, maxAgeSeconds: 1, minHits: 1, highThreshold: 0.5 };
 
@@ -167,7 +167,7 @@ describe('Tracker', () => {
       }
       return undefined;
     };
-    for (const bad of [{ iouThreshold: 0 }, { minHits: 0 }, { minHits: 1.5 }, { maxAgeSeconds: -1 }, { highThreshold: 2 }]) {
+    for (const bad of [{ iouThreshold: 0 }, { minHits: 0 }, { minHits: 1.5 }, { maxAgeSeconds: -1 }, { highThreshold: 2 }, { maxPathPoints: 2 }, { maxPathPoints: 10.5 }]) {
       const e = errorOf(() => new Tracker({ ...OPTS, ...bad }));
       expect(isAppError(e) && e.code).toBe('VALIDATION_ERROR');
     }
@@ -175,5 +175,93 @@ describe('Tracker', () => {
     tracker.update({ frameIndex: 5, timestamp: 1, detections: [] });
     expect(() => tracker.update({ frameIndex: 5, timestamp: 1.2, detections: [] })).toThrow(RangeError);
     expect(() => tracker.update({ frameIndex: 6, timestamp: 0.5, detections: [] })).toThrow(RangeError);
+  });
+
+  describe('a long track', () => {
+    /** One object seen on `hits` frames at 25 fps, jittering; the best confidence on hit `bestAt`. */
+    const follow = (hits: number, maxPathPoints?: number, bestAt = -1): { tracker: Tracker; updates: ReturnType<Tracker['update']>[] } => {
+      const tracker = new Tracker({ ...OPTS, ...(maxPathPoints === undefined ? {} : { maxPathPoints }) });
+      const updates = [];
+      for (let i = 0; i < hits; i++) {
+        updates.push(tracker.update({ frameIndex: i * 4, timestamp: i / 25, detections: [det(100 + (i % 3), 100, i === bestAt ? 0.99 : 0.8 + (i % 7) / 100)] }));
+      }
+      return { tracker, updates };
+    };
+
+    it('keeps at most maxPathPoints of its path, evenly spaced, with the first, last and best points', () => {
+      const hits = 5000;
+      const { tracker, updates } = follow(hits, 100, 1234);
+      const [t] = tracker.tracks();
+      expect(t?.hits).toBe(hits);
+      expect(t?.path.length).toBeLessThanOrEqual(100);
+      // A thinned path still has a useful number of points: never fewer than half the budget.
+      expect(t?.path.length).toBeGreaterThanOrEqual(50);
+      const frames = t?.path.map((p) => p.frameIndex) ?? [];
+      expect(frames[0]).toBe(0);
+      expect(frames.at(-1)).toBe((hits - 1) * 4);
+      expect(frames).toContain(1234 * 4);
+      expect(t?.best.frameIndex).toBe(1234 * 4);
+      // Strictly in frame order, and (but around the best point) evenly spaced to within a stride of the sampler.
+      const gaps = frames.slice(1).map((f, i) => f - (frames[i] as number));
+      expect(gaps.every((g) => g > 0)).toBe(true);
+      const even = frames.at(-1)! / (frames.length - 2);
+      expect(gaps.filter((g) => g < even / 2 || g > even * 1.5).length).toBeLessThanOrEqual(2);
+      // Running statistics are those of every hit, not of the kept points.
+      const all = Array.from({ length: hits }, (_, i) => (i === 1234 ? 0.99 : 0.8 + (i % 7) / 100));
+      expect(t?.meanConfidence).toBeCloseTo(all.reduce((a, b) => a + b, 0) / hits, 12);
+      expect([t?.firstFrame, t?.lastFrame, t?.firstTime, t?.lastTime]).toEqual([0, (hits - 1) * 4, 0, (hits - 1) / 25]);
+      // Updates report the track's state without a path, so an update costs the same on the first hit and the last.
+      expect(updates.at(-1)?.updated).toHaveLength(1);
+      expect(updates.at(-1)?.updated[0]).not.toHaveProperty('path');
+      expect(updates.at(-1)?.updated[0]).toMatchObject({ trackId: 1, hits, best: { frameIndex: 1234 * 4 } });
+    });
+
+    it('reports exactly the evenly thinned whole path while it is under twice maxPathPoints', () => {
+      for (const hits of [150, 198]) {
+        const { tracker } = follow(hits, 100, 77);
+        const whole = Array.from({ length: hits }, (_, i) => i * 4);
+        const expected = boundedPath(
+          whole.map((f) => ({ frameIndex: f, timestamp: 0, box: { x1: 0, y1: 0, x2: 0, y2: 0 }, confidence: 0 })),
+          { frameIndex: 77 * 4, timestamp: 0, box: { x1: 0, y1: 0, x2: 0, y2: 0 }, confidence: 0 },
+          100,
+        ).map((p) => p.frameIndex);
+        expect(tracker.tracks()[0]?.path.map((p) => p.frameIndex)).toEqual(expected);
+      }
+    });
+
+    it('reports an ended track as it was when it ended', () => {
+      const tracker = new Tracker({ ...OPTS, maxPathPoints: 10 });
+      for (let i = 0; i < 300; i++) tracker.update({ frameIndex: i, timestamp: i / 25, detections: [det(100, 100, 0.5 + (i % 13) / 100)] });
+      const atEnd = tracker.tracks();
+      // Unseen for longer than maxAgeSeconds: the track ends, while a new one starts elsewhere.
+      for (let i = 300; i < 400; i++) tracker.update({ frameIndex: i, timestamp: 12 + i / 25, detections: [det(500, 500, 0.9)] });
+      const later = tracker.tracks();
+      expect(later).toHaveLength(2);
+      expect(later[0]).toEqual(atEnd[0]);
+      expect(later[1]?.hits).toBe(100);
+    });
+
+    it('never reports more than maxPathPoints, at any length', () => {
+      for (const max of [3, 4, 5, 10, 100]) {
+        const tracker = new Tracker({ ...OPTS, maxPathPoints: max });
+        for (let i = 0; i < 600; i++) {
+          tracker.update({ frameIndex: i, timestamp: i / 25, detections: [det(100, 100, 0.5 + (i % 13) / 100)] });
+          const path = tracker.tracks()[0]?.path ?? [];
+          expect(path.length, `max ${max}, hit ${i}`).toBeLessThanOrEqual(max);
+          // The whole path while it fits.
+          if (i < max) expect(path).toHaveLength(i + 1);
+          expect(path[0]?.frameIndex).toBe(0);
+          expect(path.at(-1)?.frameIndex).toBe(i);
+        }
+      }
+    });
+
+    it('keeps the whole path up to maxPathPoints hits (the default is 100)', () => {
+      const { tracker } = follow(DEFAULT_MAX_PATH_POINTS);
+      expect(tracker.tracks()[0]?.path.map((p) => p.frameIndex)).toEqual(Array.from({ length: DEFAULT_MAX_PATH_POINTS }, (_, i) => i * 4));
+      const longer = follow(DEFAULT_MAX_PATH_POINTS + 1).tracker.tracks()[0];
+      expect(longer?.path.length).toBeLessThanOrEqual(DEFAULT_MAX_PATH_POINTS);
+      expect(longer?.hits).toBe(DEFAULT_MAX_PATH_POINTS + 1);
+    });
   });
 });

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isAppError, type ErrorCode } from '../../domain/errors.js';
 import { fieldProblems, problemsMessage } from '../validation.js';
 import type { ErrorContext, ErrorReporter } from '../../app/error-reporter.js';
+import { indexRoutes } from './method-not-allowed.js';
 
 interface Envelope {
   error: { code: string; message: string; request_id: string; details?: unknown };
@@ -35,8 +36,12 @@ const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'BAD_REQUEST' },
 };
 
-/** Installs the error and not-found handlers; 5xx failures (503 aside) also go to the reporter, if any. */
+/**
+ * Installs the error and not-found handlers; 5xx failures (503 aside) also go to the reporter, if any. Call it
+ * before any route is registered: a known path asked with another method is then a 405 naming the methods.
+ */
 export function errorEnvelope(app: FastifyInstance, reporter?: ErrorReporter): void {
+  const routes = indexRoutes(app);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAppError(err)) {
       if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
@@ -73,7 +78,15 @@ export function errorEnvelope(app: FastifyInstance, reporter?: ErrorReporter): v
     return sendError(reply, request, 500, 'INTERNAL_ERROR', 'internal server error');
   });
 
-  app.setNotFoundHandler((request, reply) => sendError(reply, request, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = routes.allowed(request.url);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return sendError(reply, request, 405, 'METHOD_NOT_ALLOWED', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`);
+    }
+    return sendError(reply, request, 404, 'NOT_FOUND', `no route ${request.method} ${path}`);
+  });
 }
 
 /** What an error report says about its request: identifiers only, never headers, query or body. */

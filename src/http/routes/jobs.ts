@@ -15,6 +15,7 @@ import { isFinalState, isFinished, parseTasks, statusOfState, type JobEvent, typ
 import { fileBytes, multipartRoute, parseFields, readForm, readRawForm } from '../plugins/multipart-form.js';
 import { errorResponses, secured } from '../schemas/common.js';
 import { AnalyzeAccepted, AnalyzeFields, AnalyzeJson, BatchAccepted, FaceBatchFields, Job, JobFramesPage, JobFramesQuery, JobId, JobList, JobListQuery, TaskResult, jobFramesView, jobView, taskResultView } from '../schemas/jobs.js';
+import { DetectFields } from '../schemas/detect.js';
 
 /**
  * How uploads of streamable videos are analysed while they arrive: by this process, the bytes teed to its decoder
@@ -44,6 +45,21 @@ const STREAMABLE = /\.(avi|mkv|webm|ts|mts|m2ts|mpg|mpeg|flv)$/i;
 /** How far the decoder's copy of a live upload may fall behind the disk's before the upload waits for it. */
 const LIVE_LAG_BYTES = 16 * 1024 * 1024;
 const BatchFields = Type.Object({ callback_url: Type.Optional(Type.String()) }, { additionalProperties: false });
+/** `/detect/batch` takes the fields of `/detect` that shape the answer (not `store` or `tiling`: batches store). */
+const DetectBatchFields = Type.Object(
+  { callback_url: Type.Optional(Type.String()), model: DetectFields.properties.model, classes: DetectFields.properties.classes, threshold: DetectFields.properties.threshold, max_detections: DetectFields.properties.max_detections },
+  { additionalProperties: false },
+);
+
+/** A detect batch's fields as the AI-settings overrides its job is snapshotted with. */
+function detectOverrides(fields: Static<typeof DetectBatchFields>): Record<string, unknown> | undefined {
+  const o: Record<string, unknown> = {};
+  if (fields.model !== undefined) o.detection_model = fields.model;
+  if (fields.threshold !== undefined) o.probability_threshold = fields.threshold;
+  if (fields.max_detections !== undefined) o.max_detections = fields.max_detections;
+  if (fields.classes !== undefined) o.classes = fields.classes.split(',').map((c) => c.trim()).filter(Boolean);
+  return Object.keys(o).length > 0 ? o : undefined;
+}
 
 type AnalyzeForm = Static<typeof AnalyzeFields>;
 
@@ -100,7 +116,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     },
     async (request, reply) => {
       const ownerId = request.principal.ownerId;
-      if (request.isMultipart()) return reply.status(202).send(await analyzeUpload(request));
+      if (request.isMultipart()) {
+        const taken = await analyzeUpload(request);
+        return reply.status(202).header('location', taken.poll_url).send(taken);
+      }
       // JSON bodies are checked here (the route's validator passes multipart streams through): unknown fields → 422.
       const body = parseFields<Static<typeof AnalyzeJson>>(AnalyzeJson, request.body ?? {});
       const given = [body.video_url, body.image_url, body.media_id].filter((v) => v !== undefined).length;
@@ -121,7 +140,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         input = { url };
       }
       const job = await submitJob(deps, { ownerId, kind, inputs: [input], ...asked, settings: body.settings });
-      return reply.status(202).send(accepted(job, 'mediaId' in input ? input.mediaId : undefined));
+      return reply.status(202).header('location', `/api/v1/jobs/${job.id}`).send(accepted(job, 'mediaId' in input ? input.mediaId : undefined));
     },
   );
 
@@ -221,14 +240,14 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     },
     async (request, reply) => {
       const job = await submitBatch(request.principal.ownerId, 'faces', request, FaceBatchFields);
-      return reply.status(202).send(job);
+      return reply.status(202).header('location', job.poll_url).send(job);
     },
   );
 
-  for (const [path, task, summary] of [
-    ['/blur/detect/batch', 'blur', 'Blur detection on up to 100 images (repeated multipart field files) as a job'],
-    ['/detect/batch', 'detect', 'Object detection on up to 100 images (repeated multipart field files) as a job'],
-    ['/bibs/recognize/batch', 'bibs', 'Race-bib recognition on up to 100 images (repeated multipart field files) as a job; bibs and faces are stored for bib search'],
+  for (const [path, task, fields, summary] of [
+    ['/blur/detect/batch', 'blur', BatchFields, 'Blur detection on up to 100 images (repeated multipart field files) as a job'],
+    ['/detect/batch', 'detect', DetectBatchFields, 'Object detection on up to 100 images (repeated multipart field files) as a job; model, classes, threshold and max_detections as for /detect'],
+    ['/bibs/recognize/batch', 'bibs', BatchFields, 'Race-bib recognition on up to 100 images (repeated multipart field files) as a job; bibs and faces are stored for bib search'],
   ] as const) {
     app.post(
       path,
@@ -238,14 +257,14 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
           tags: ['jobs', task],
           summary,
           consumes: ['multipart/form-data'],
-          body: Type.Object({ files: Type.Array(Type.String({ format: 'binary' })), callback_url: Type.Optional(Type.String()) }),
+          body: Type.Object({ files: Type.Array(Type.String({ format: 'binary' })), ...fields.properties }),
           security: secured,
           response: { 202: BatchAccepted, ...errorResponses(400, 401, 413, 415, 422) },
         },
       },
       async (request, reply) => {
-        const job = await submitBatch(request.principal.ownerId, task, request, BatchFields);
-        return reply.status(202).send(job);
+        const job = await submitBatch(request.principal.ownerId, task, request, fields);
+        return reply.status(202).header('location', job.poll_url).send(job);
       },
     );
   }
@@ -372,7 +391,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     const staged: StagedUpload[] = [];
     const added: MediaRecord[] = [];
     try {
-      const fields = await readForm<{ callback_url?: string; collection?: string; operation?: 'detect' | 'search' }>(request, {
+      const fields = await readForm<{ callback_url?: string; collection?: string; operation?: 'detect' | 'search' } & Static<typeof DetectBatchFields>>(request, {
         fields: schema,
         maxFileBytes: deps.maxUploadBytes,
         fileFields: ['files', 'file'],
@@ -400,7 +419,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         if (created) added.push(record);
         inputs.push({ mediaId: record.id, name: record.name });
       }
-      const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, ...asked, tasks: [task] });
+      const settings = task === 'detect' ? detectOverrides(fields) : undefined;
+      const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, ...asked, tasks: [task], ...(settings ? { settings } : {}) });
       return { job_id: job.id, poll_url: `/api/v1/jobs/${job.id}`, status_url: `/api/v1/jobs/${job.id}`, events_url: `/api/v1/jobs/${job.id}/events`, total: inputs.length, media_ids: inputs.map((i) => ('mediaId' in i ? i.mediaId : '')) };
     } catch (err) {
       for (const s of staged) await discardUpload(deps, s);

@@ -49,7 +49,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyRepository; cloc
     async (request, reply) => {
       requireAdmin(request);
       const created = await createApiKey(deps, { name: request.body.name, ownerId: request.body.owner_id, role: request.body.role });
-      return reply.status(201).send({ key: created.key, api_key: view(created.record) });
+      return reply.status(201).header('location', `/api/v1/keys/${created.record.id}`).send({ key: created.key, api_key: view(created.record) });
     },
   );
 

@@ -49,6 +49,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteDeps> = async (app
       }
       if (!staged) throw new AppError('VALIDATION_ERROR', "no file: send the media in the multipart field 'file'", [{ field: 'file', problem: 'missing' }]);
       const result = await commitUpload(deps, request.principal.ownerId, staged);
+      if (result.created) void reply.header('location', `/api/v1/media/${result.record.id}`);
       return reply.status(result.created ? 201 : 200).send(mediaView(result.record));
     },
   );

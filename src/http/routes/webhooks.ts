@@ -65,7 +65,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteDeps> = async 
   app.post(
     '/webhooks',
     { schema: { tags: ['webhooks'], summary: 'Register a webhook for job.completed / job.failed; the answer carries its secret once', body: Register, security: secured, response: { 201: Webhook, ...errorResponses(401, 422) } } },
-    async (request, reply) => reply.status(201).send(webhookView(await registerWebhook(deps, request.principal.ownerId, request.body), true)),
+    async (request, reply) => {
+      const hook = await registerWebhook(deps, request.principal.ownerId, request.body);
+      return reply.status(201).header('location', `/api/v1/webhooks/${hook.id}`).send(webhookView(hook, true));
+    },
   );
   app.get(
     '/webhooks',
