@@ -288,7 +288,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Object detection on up to 100 images (repeated multipart field files) as a job */
+        /** Object detection on up to 100 images (repeated multipart field files) as a job; model, classes, threshold and max_detections as for /detect */
         post: operations["detectObjectsBatch"];
         delete?: never;
         options?: never;
@@ -737,6 +737,26 @@ export interface paths {
         };
         /** A small WebP preview of a medium (a video: its poster frame); made once and cached */
         get: operations["getMediaThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/playback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A video as every browser plays it (WebM: VP8 and Opus) at the original's size and frame times; made once and cached; Range requests work
+         * @description For players that cannot decode the uploaded file (AVI, MPEG-4 Part 2, HEVC, ...): the boxes of GET /jobs/{id}/frames sit on this rendition as they do on the original, since neither its pixels nor its timestamps move. The original stays at /media/{id}/content.
+         */
+        get: operations["getMediaPlayback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1548,6 +1568,8 @@ export interface components {
             };
             /** @description Where `argus models pull` fetches it */
             url: string | null;
+            /** @description Its session is in memory (warmed up at startup, see ARGUS_WARMUP, or used since); false: it loads on its first request */
+            loaded: boolean;
             /** @description Why it cannot be used (admins only) */
             detail?: string;
             /** @description Where its file was found (admins only) */
@@ -3015,6 +3037,14 @@ export interface operations {
                 "multipart/form-data": {
                     files: string[];
                     callback_url?: string;
+                    /** @description Detection model id (default: your settings, then yolox_nano) */
+                    model?: string;
+                    /** @description Comma-separated class names to keep, e.g. "person,dog" */
+                    classes?: string;
+                    /** @description Minimum confidence (default: your probability_threshold, or the model's own calibrated one when that is left at 0.3) */
+                    threshold?: number;
+                    /** @description Most detections returned, the highest-scored (default: your max_detections, 100) */
+                    max_detections?: number;
                 };
             };
         };
@@ -5363,6 +5393,83 @@ export interface operations {
         responses: {
             /** @description OK */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Missing or bad credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or invalid (details name it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable for a moment (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMediaPlayback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Content id: XxHash64 sampling hash, 16 hex digits */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Partial content (a byte range) */
+            206: {
                 headers: {
                     [name: string]: unknown;
                 };
