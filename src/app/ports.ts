@@ -265,6 +265,8 @@ export interface InferenceEngine {
   run(model: UsableModel, input: InputTensor): Promise<InferenceOutput>;
   /** Loads a model's session and runs it once on zeros, so the first real request pays no load cost. */
   warm(model: UsableModel): Promise<void>;
+  /** Ids of the models whose sessions are loaded; absent when the engine cannot tell. */
+  loadedModels?(): ReadonlySet<string>;
   close(): Promise<void>;
 }
 

@@ -3,41 +3,42 @@
  * command that needs it runs.
  */
 import { Command } from 'commander';
-import { createApiKey } from '../app/api-keys.js';
-import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
-import { openDatabase, type Database } from '../adapters/db/database.js';
 import type { Config } from '../main/config.js';
-import { lockDataDir } from '../main/data-dir-lock.js';
-import { systemClock } from '../main/services.js';
 import { hashFile } from './hash-file.js';
 import { addAnalyzeCommand } from './analyze-command.js';
+import { addKeysCommand } from './keys-command.js';
 import { addModelsCommand } from './models-command.js';
+import { VERSION } from './version.js';
+import { addWhoamiCommand } from './whoami-command.js';
+import { withDatabase } from './with-database.js';
 
 /** What the commands need from the startup file. */
 export interface CliContext {
-  /** Reads the configuration, with `overrides` (command-line options) over the environment. */
+  /**
+   * Reads the configuration, with `overrides` (command-line options) over the environment; refuses a default
+   * data directory outside an Argus directory (see data-dir.ts).
+   */
   loadConfig(overrides?: Record<string, string>): Config;
   startApi(config: Config): Promise<unknown>;
   startWorker(config: Config): Promise<unknown>;
   print(line: string): void;
 }
 
-/** Opens the database for a command that changes it, holding the embedded lock meanwhile. */
-async function withDatabase<T>(config: Config, what: string, fn: (db: Database) => Promise<T>): Promise<T> {
-  const unlock = config.databaseUrl ? null : await lockDataDir(config.dataDir, what);
-  const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
-  try {
-    await database.migrate();
-    return await fn(database);
-  } finally {
-    await database.close();
-    if (unlock) await unlock();
-  }
-}
-
 /** Builds the `argus` program. */
-export function buildProgram(ctx: CliContext): Command {
-  const program = new Command('argus').description('Argus — self-hosted vision API for photos and video').showHelpAfterError();
+export function buildProgram(outer: CliContext): Command {
+  const program = new Command('argus')
+    .description('Argus — self-hosted vision API for photos and video')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--data-dir <dir>', 'the data directory (ARGUS_DATA_DIR; default ./data, only inside the Argus directory)')
+    .showHelpAfterError();
+  // --data-dir is a program option so every command that reads the configuration honours it, before or after its name.
+  const ctx: CliContext = {
+    ...outer,
+    loadConfig: (overrides) => {
+      const dataDir = program.opts<{ dataDir?: string }>().dataDir;
+      return outer.loadConfig(dataDir || overrides ? { ...(dataDir ? { ARGUS_DATA_DIR: dataDir } : {}), ...overrides } : undefined);
+    },
+  };
 
   program
     .command('serve')
@@ -92,37 +93,9 @@ export function buildProgram(ctx: CliContext): Command {
       ctx.print(await hashFile(file));
     });
 
-  const keys = program.command('keys').description('manage API keys');
-  keys
-    .command('create')
-    .description('create an API key and print it once')
-    .requiredOption('--name <name>', 'a name to recognise the key by')
-    .option('--owner <id>', 'the owner the key acts as (default: a new owner)')
-    .option('--admin', 'give the key the admin role', false)
-    .action(async (opts: { name: string; owner?: string; admin: boolean }) => {
-      const config = ctx.loadConfig();
-      await withDatabase(config, 'cannot create a key', async (db) => {
-        const created = await createApiKey(
-          { keys: new SqlApiKeyRepository(db.db), clock: systemClock },
-          { name: opts.name, role: opts.admin ? 'admin' : 'user', ...(opts.owner ? { ownerId: opts.owner } : {}) },
-        );
-        ctx.print(created.key);
-        process.stderr.write(`key ${created.record.id} (${created.record.role}) for owner ${created.record.ownerId}; it is shown only this once\n`);
-      });
-    });
-  keys
-    .command('list')
-    .description('list API keys (without their secrets)')
-    .action(async () => {
-      const config = ctx.loadConfig();
-      await withDatabase(config, 'cannot list keys', async (db) => {
-        for (const k of await new SqlApiKeyRepository(db.db).list()) {
-          ctx.print(`${k.id}  ${k.prefix}…  ${k.role.padEnd(5)}  ${k.ownerId}  ${k.name}`);
-        }
-      });
-    });
-
+  addKeysCommand(program, ctx);
   addModelsCommand(program, ctx);
   addAnalyzeCommand(program, ctx);
+  addWhoamiCommand(program, ctx);
   return program;
 }

@@ -1,12 +1,17 @@
 /** Startup file of the `argus` command. */
 import { buildProgram } from '../cli/program.js';
+import { requireDataDir } from '../cli/data-dir.js';
 import { ConfigError, loadConfig, loadEnv } from './config.js';
 import { DataDirLockedError } from './data-dir-lock.js';
 import { startApi } from './start-api.js';
 import { startWorker } from './start-worker.js';
 
 const program = buildProgram({
-  loadConfig: (overrides) => loadConfig(overrides ? { ...loadEnv(), ...overrides } : undefined),
+  loadConfig: (overrides) => {
+    const env = { ...loadEnv(), ...overrides };
+    requireDataDir(env, process.cwd());
+    return loadConfig(env);
+  },
   startApi,
   startWorker,
   print: (line) => process.stdout.write(`${line}\n`),

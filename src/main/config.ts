@@ -56,7 +56,9 @@ export const ConfigSchema = Type.Object({
   ARGUS_INFERENCE_THREADS: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
   ARGUS_INTRA_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
   ARGUS_INTER_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1 }),
-  ARGUS_WARMUP: Type.Boolean({ default: true }),
+  // all (the default model of each task), none, or a comma-separated list of model ids; true/false mean all/none.
+  ARGUS_WARMUP: Type.String({ pattern: '^\\s*[A-Za-z0-9_.-]+(\\s*,\\s*[A-Za-z0-9_.-]+)*\\s*$', default: 'all' }),
+  ARGUS_EXECUTION_PROVIDER: Type.Union([Type.Literal('cpu'), Type.Literal('cuda')], { default: 'cpu' }),
   ARGUS_JOB_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
   ARGUS_JOB_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
   ARGUS_MAX_BATCH_FILES: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
@@ -142,8 +144,13 @@ export interface Config {
   /** onnxruntime intra-op threads per session; defaults to the cores left per inference thread (at least 1). */
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
-  /** Load the default models and run each once at startup. */
-  readonly warmup: boolean;
+  /**
+   * Models loaded (and run once) at startup: 'all' for the default model of each task, else these ids (empty: none).
+   * Any other model loads on its first request, so an unused one costs no memory.
+   */
+  readonly warmup: 'all' | readonly string[];
+  /** onnxruntime execution provider of every session; cuda needs onnxruntime-node's CUDA build and fails at startup without it. */
+  readonly executionProvider: 'cpu' | 'cuda';
   readonly jobConcurrency: number;
   readonly jobMaxAttempts: number;
   readonly maxBatchFiles: number;
@@ -167,6 +174,14 @@ export function loadEnv(): Record<string, string | undefined> {
 
 /** A configuration value that is present but wrong; the message names the variable. */
 export class ConfigError extends Error {}
+
+/** ARGUS_WARMUP's value: 'all' (also true), [] for none (also false), else the listed model ids. */
+export function parseWarmup(value: string): 'all' | string[] {
+  const v = value.trim().toLowerCase();
+  if (v === 'all' || v === 'true') return 'all';
+  if (v === 'none' || v === 'false') return [];
+  return [...new Set(value.split(',').map((id) => id.trim()).filter(Boolean))];
+}
 
 /**
  * Reads and validates the configuration once. `env` defaults to the process environment plus `.env`;
@@ -260,7 +275,8 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     inferenceThreads,
     intraOpThreads: raw.ARGUS_INTRA_OP_THREADS || Math.max(1, Math.floor(cores / inferenceThreads)),
     interOpThreads: raw.ARGUS_INTER_OP_THREADS,
-    warmup: raw.ARGUS_WARMUP,
+    warmup: parseWarmup(raw.ARGUS_WARMUP),
+    executionProvider: raw.ARGUS_EXECUTION_PROVIDER,
     jobConcurrency: raw.ARGUS_JOB_CONCURRENCY,
     jobMaxAttempts: raw.ARGUS_JOB_MAX_ATTEMPTS,
     maxBatchFiles: raw.ARGUS_MAX_BATCH_FILES,

@@ -11,11 +11,12 @@ import { TensorPool } from '../app/tensor-pool.js';
 import { ImageBudget } from '../app/image-budget.js';
 import { SqlAiSettingsRepository } from '../adapters/db/ai-settings-repository.js';
 import { SqlAnalysisRepository } from '../adapters/db/analysis-repository.js';
+import { checkExecutionProvider } from '../adapters/inference/execution-provider.js';
 import { OnnxEngine } from '../adapters/inference/onnx-engine.js';
 import { BUILTIN_MANIFESTS, DEFAULT_MODELS } from '../adapters/models/builtin-manifests.js';
 import { FileModelRegistry } from '../adapters/models/model-registry.js';
 import { defaultAiSettings } from '../domain/ai-settings.js';
-import { isUsable } from '../domain/model-manifest.js';
+import { isUsable, type ModelTask } from '../domain/model-manifest.js';
 import { Counter, Registry } from 'prom-client';
 import { sweepStorage, type SweepReport } from '../app/sweep-storage.js';
 import { SqlJobRepository } from '../adapters/db/job-repository.js';
@@ -81,7 +82,10 @@ export interface Services {
   readonly metrics: Registry;
   /** Sends webhook and callback deliveries in the background. */
   readonly delivery: DeliveryLoop;
-  /** Loads each default model that is present and runs it once; a missing one is logged, not fatal. */
+  /**
+   * Loads the models ARGUS_WARMUP names (all: the default of each task) and runs each once; a missing one is
+   * logged, not fatal; an unknown id is a ConfigError. The others load on their first request.
+   */
   warmUp(): Promise<void>;
   /** Removes abandoned partial uploads and files no record points at (at startup); counts them in the metrics. */
   sweep(): Promise<SweepReport>;
@@ -104,6 +108,12 @@ export async function createServices(config: Config, logger: Logger, role: Proce
   // Error reporting: the Sentry SDK is loaded only when a DSN is set, so with it off nothing of it runs or loads.
   const errors: ErrorReporter = config.sentry ? (await import('../adapters/telemetry/sentry-reporter.js')).createSentryReporter({ ...config.sentry, role }) : noopErrorReporter;
   const reportJobCrash = (err: unknown, job: JobRecord): void => errors.capture(err, { source: 'job', jobId: job.id, jobKind: job.kind, ownerId: job.ownerId, attempt: job.attempts });
+  // Before anything else opens: a GPU setting without a usable GPU stops the process here, with the fix.
+  try {
+    await checkExecutionProvider(config.executionProvider);
+  } catch (err) {
+    throw new ConfigError(err instanceof Error ? err.message : String(err), { cause: err });
+  }
   const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
   await database.migrate();
   const blobs = new LocalBlobStore({ image: config.imagesDir, video: config.videosDir });
@@ -130,6 +140,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     threads: config.inferenceThreads,
     intraOpThreads: config.intraOpThreads,
     interOpThreads: config.interOpThreads,
+    executionProvider: config.executionProvider,
     metrics,
     ...(role === 'worker' ? { workerName } : {}),
   });
@@ -281,10 +292,20 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     },
   };
   const warmUp = async (): Promise<void> => {
-    for (const [task, id] of Object.entries(DEFAULT_MODELS)) {
+    const wanted: [string, ModelTask][] = [];
+    if (config.warmup === 'all') {
+      for (const [task, id] of Object.entries(DEFAULT_MODELS)) wanted.push([id, task as ModelTask]);
+    } else {
+      for (const id of config.warmup) {
+        const known = models.get(id);
+        if (!known) throw new ConfigError(`invalid configuration: ARGUS_WARMUP names '${id}', which is not a known model (known: ${models.list().map((m) => m.manifest.id).join(', ')})`);
+        wanted.push([id, known.manifest.task]);
+      }
+    }
+    for (const [id, task] of wanted) {
       try {
         const started = performance.now();
-        await engine.warm(await models.require(id, task as keyof typeof DEFAULT_MODELS));
+        await engine.warm(await models.require(id, task));
         logger.info({ model: id, ms: Math.round(performance.now() - started) }, 'model loaded');
       } catch (err) {
         logger.warn({ model: id, err: err instanceof Error ? err.message : String(err) }, 'model not loaded');

@@ -22,7 +22,7 @@ export async function startApi(config: Config): Promise<FastifyInstance> {
   const services = await createServices(config, logger);
   const { deps } = services;
   await services.sweep();
-  if (config.warmup) await services.warmUp();
+  await services.warmUp();
   // Embedded: jobs queued before a restart (or left running by a process that died) resume now. Scale-out: this
   // process runs no jobs; the workers take them from the shared queue.
   await services.runner?.start();

@@ -21,7 +21,7 @@ export interface WorkerProcess {
 /** Starts a worker process. */
 export async function startWorker(config: Config, logger: Logger = createLogger(config)): Promise<WorkerProcess> {
   const services = await createServices(config, logger, 'worker');
-  if (config.warmup) await services.warmUp();
+  await services.warmUp();
   await services.runner?.start();
   services.delivery.start();
   const monitor = config.worker.metricsPort > 0 ? await startMonitor(config, services) : null;

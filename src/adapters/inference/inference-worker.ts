@@ -14,6 +14,8 @@ import { dropInitializerInputs } from '../models/onnx-graph-inputs.js';
 export interface WorkerOptions {
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
+  /** onnxruntime execution provider; absent: cpu. */
+  readonly executionProvider?: 'cpu' | 'cuda' | undefined;
 }
 
 /** A request to the thread. `input` travels by transfer and comes back in the reply for reuse. */
@@ -57,6 +59,8 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   interOpNumThreads: options.interOpThreads,
   graphOptimizationLevel: 'all',
   executionMode: 'sequential',
+  // CUDA first; operators it lacks fall back to the CPU provider inside the same session.
+  executionProviders: options.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
   // Warnings about how a third-party export was converted are not the operator's to fix.
   logSeverityLevel: 3,
   // Spinning idle pool threads would take the cores that decode the next images.

@@ -38,9 +38,11 @@ export class OnnxEngine implements InferenceEngine {
   private readonly latency: Histogram<'model'> | null;
   private readonly perWorker: { counter: Counter<'worker' | 'model'>; worker: string } | null;
   private readonly threads: number;
+  /** Models with a session in at least one inference thread (sessions load on first use and stay). */
+  private readonly loaded = new Set<string>();
 
   constructor(options: OnnxEngineOptions) {
-    const workerData: WorkerOptions = { intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads };
+    const workerData: WorkerOptions = { intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads, executionProvider: options.executionProvider };
     // Small models scale poorly across intra-op threads (YOLOX-nano here: 29.5 ms on one thread, 22-24 ms on two
     // while burning both cores), so throughput comes from a few single-threaded streams, one session each.
     const threads = Math.max(1, options.threads);
@@ -68,6 +70,7 @@ export class OnnxEngine implements InferenceEngine {
   async run(model: UsableModel, input: InputTensor): Promise<InferenceOutput> {
     const task: RunTask = { modelId: model.manifest.id, path: model.path, inputName: model.manifest.input.name, input: input.data, dims: input.dims, argmax: input.argmax };
     const reply = (await this.pool.run(task, { transferList: [input.data.buffer as ArrayBuffer] })) as RunReply;
+    this.loaded.add(model.manifest.id);
     this.latency?.observe({ model: model.manifest.id }, reply.runMs / 1000);
     this.perWorker?.counter.inc({ worker: this.perWorker.worker, model: model.manifest.id }, reply.runMs / 1000);
     const outputs = new Map<string, OutputTensor>(reply.outputs.map((o) => [o.name, { data: o.data, dims: o.dims }]));
@@ -78,6 +81,11 @@ export class OnnxEngine implements InferenceEngine {
     const { width, height } = model.manifest.input;
     // One run per thread at once: idle threads take one task each, so every thread loads its session.
     await Promise.all(Array.from({ length: this.threads }, () => this.run(model, { data: new Float32Array(3 * width * height), dims: [1, 3, height, width] })));
+  }
+
+  /** Ids of the models loaded so far (by warm-up or a first request); the others cost no memory yet. */
+  loadedModels(): ReadonlySet<string> {
+    return this.loaded;
   }
 
   async close(): Promise<void> {
