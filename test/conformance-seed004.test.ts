@@ -188,9 +188,14 @@ describe.each(DB_MODES)('seed 004 conformance on %s', (mode) => {
     });
 
     it('Invalid UUID → 422 validation error', async () => {
+      // Every place a person (or face) id is taken: the path of each persons route, and enroll's person_id field.
       expectError(await get('/api/v1/faces/persons/not-a-uuid'), 422, 'VALIDATION_ERROR');
       const del = await t.app.inject({ method: 'DELETE', url: '/api/v1/faces/persons/12345', headers: { 'x-api-key': key } });
       expectError(del, 422, 'VALIDATION_ERROR');
+      const delFace = await t.app.inject({ method: 'DELETE', url: `/api/v1/faces/persons/${randomUUID()}/faces/not-a-uuid`, headers: { 'x-api-key': key } });
+      expectError(delFace, 422, 'VALIDATION_ERROR');
+      expectError(await post('/api/v1/faces/enroll', { file: await file(face(5, 1)), person_id: 'not-a-uuid' }), 422, 'VALIDATION_ERROR');
+      expectError(await post('/api/v1/faces/persons/not-a-uuid/faces', { file: await file(face(5, 1)) }), 422, 'VALIDATION_ERROR');
     });
 
     it('Missing person_name on enroll → 422 validation error', async () => {
@@ -363,11 +368,16 @@ describe.each(DB_MODES)('seed 004 conformance on %s', (mode) => {
     });
 
     it('Nonexistent job → NOT_FOUND error', async () => {
-      expectError(await get(`/api/v1/jobs/${randomUUID()}`), 404, 'NOT_FOUND');
+      const id = randomUUID();
+      expectError(await get(`/api/v1/jobs/${id}`), 404, 'NOT_FOUND');
+      expectError(await get(`/api/v1/jobs/${id}/events`), 404, 'NOT_FOUND');
+      expectError(await t.app.inject({ method: 'DELETE', url: `/api/v1/jobs/${id}`, headers: { 'x-api-key': key } }), 404, 'NOT_FOUND');
     });
 
     it('Invalid job UUID → 422', async () => {
       expectError(await get('/api/v1/jobs/not-a-uuid'), 422, 'VALIDATION_ERROR');
+      expectError(await get('/api/v1/jobs/not-a-uuid/events'), 422, 'VALIDATION_ERROR');
+      expectError(await t.app.inject({ method: 'DELETE', url: '/api/v1/jobs/not-a-uuid', headers: { 'x-api-key': key } }), 422, 'VALIDATION_ERROR');
     });
 
     it('Batch endpoint pattern, step 2: a batch over the size limit of 100 is refused and keeps nothing', async () => {

@@ -7,7 +7,7 @@
  * a field sent twice or a file in an unexpected field a 422 naming what is expected.
  */
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { AppError, isAppError } from '../../domain/errors.js';
@@ -19,10 +19,20 @@ export const FIELD_SIZE = 64 * 1024;
 /** The most text fields one form may carry. */
 export const MAX_FIELDS = 50;
 
-/** Route options for multipart routes: their body schema documents the form, the reading below validates it. */
+/**
+ * Route options for multipart routes: their body schema documents the form, the reading below validates it. The
+ * path and query string are checked as on every other route (a malformed person id is a 422, not a lookup).
+ */
 export const multipartRoute = {
   // The body is a stream, not a parsed object: the schema is for OpenAPI; fields are checked by readForm.
-  validatorCompiler: () => () => true,
+  validatorCompiler: ({ schema, httpPart }: { schema: unknown; httpPart?: string }) => {
+    if (httpPart === 'body') return () => true;
+    const s = schema as TSchema;
+    return (data: unknown): { value?: unknown; error?: FastifySchemaValidationError[] } => {
+      const value = Value.Convert(s, Value.Default(s, data && typeof data === 'object' ? { ...data } : data));
+      return Value.Check(s, value) ? { value } : { error: [...Value.Errors(s, value)] };
+    };
+  },
 } as const;
 
 /** How a form is read. */
