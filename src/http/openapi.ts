@@ -25,6 +25,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'DELETE /api/v1/media/{id}': 'deleteMedia',
   'GET /api/v1/media/{id}/content': 'getMediaContent',
   'GET /api/v1/media/{id}/thumbnail': 'getMediaThumbnail',
+  'GET /api/v1/media/{id}/playback': 'getMediaPlayback',
   'GET /api/v1/media/{id}/detections': 'getMediaDetections',
   'POST /api/v1/blur/detect': 'detectBlur',
   'POST /api/v1/detect': 'detectObjects',

@@ -753,7 +753,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A video as every browser plays it (WebM: VP8 and Opus) at the original's size and frame times; made once and cached; Range requests work
+         * A video as every browser plays it (MP4: H.264 and AAC) at the original's size and frame times; made once and cached; Range requests work
          * @description For players that cannot decode the uploaded file (AVI, MPEG-4 Part 2, HEVC, ...): the boxes of GET /jobs/{id}/frames sit on this rendition as they do on the original, since neither its pixels nor its timestamps move. The original stays at /media/{id}/content.
          */
         get: operations["getMediaPlayback"];

@@ -45,6 +45,11 @@ export const thumbnailRoutes: FastifyPluginAsyncTypebox<ThumbnailRouteDeps> = as
 
   /** The cached file `name`, made by `make` the first time (concurrent requests for it share one making). */
   async function cached(name: string, make: () => Promise<Buffer>): Promise<string> {
+    return cachedFile(name, async (partial) => writeFile(partial, await make()));
+  }
+
+  /** The cached file `name`, written to the path handed to `write` the first time (for files too big to hold in memory). */
+  async function cachedFile(name: string, write: (partial: string) => Promise<void>): Promise<string> {
     const file = path.join(deps.cacheDir, name);
     if (await exists(file)) return file;
     let pending = making.get(name);
@@ -53,15 +58,16 @@ export const thumbnailRoutes: FastifyPluginAsyncTypebox<ThumbnailRouteDeps> = as
         if (running >= MAX_CONCURRENT) await new Promise<void>((r) => waiting.push(r));
         running++;
         try {
-          const bytes = await make();
           await mkdir(deps.cacheDir, { recursive: true });
           // Written aside and renamed, so a reader never sees half a file.
           const partial = `${file}.${randomUUID()}.partial`;
-          await writeFile(partial, bytes);
-          await rename(partial, file).catch(async (err: unknown) => {
+          try {
+            await write(partial);
+            await rename(partial, file);
+          } catch (err) {
             await rm(partial, { force: true });
             throw err;
-          });
+          }
           return file;
         } finally {
           running--;
@@ -74,9 +80,9 @@ export const thumbnailRoutes: FastifyPluginAsyncTypebox<ThumbnailRouteDeps> = as
     return pending;
   }
 
-  function send(reply: FastifyReply, file: string): FastifyReply {
-    // Private: the answer depends on the caller's credentials. Thumbnails of a content id never change.
-    return reply.type('image/webp').header('cache-control', 'private, max-age=86400').sendFile(path.basename(file), path.dirname(file), { cacheControl: false });
+  function send(reply: FastifyReply, file: string, type = 'image/webp'): FastifyReply {
+    // Private: the answer depends on the caller's credentials. Files made from a content id never change.
+    return reply.type(type).header('cache-control', 'private, max-age=86400').sendFile(path.basename(file), path.dirname(file), { cacheControl: false });
   }
 
   app.get(
@@ -94,6 +100,27 @@ export const thumbnailRoutes: FastifyPluginAsyncTypebox<ThumbnailRouteDeps> = as
       const record = await getMedia(deps.media, request.principal.ownerId, request.params.id);
       const file = await cached(`${contentName(record)}-${MEDIA_SIZE}.webp`, () => (record.kind === 'video' ? videoPoster(deps, record) : imageThumbnail(deps, record)));
       return send(reply, file);
+    },
+  );
+
+  app.get(
+    '/media/:id/playback',
+    {
+      schema: {
+        tags: ['media'],
+        summary: "A video as every browser plays it (MP4: H.264 and AAC) at the original's size and frame times; made once and cached; Range requests work",
+        description:
+          'For players that cannot decode the uploaded file (AVI, MPEG-4 Part 2, HEVC, ...): the boxes of GET /jobs/{id}/frames sit on this rendition as they do on the original, since neither its pixels nor its timestamps move. The original stays at /media/{id}/content.',
+        params: Type.Object({ id: MediaId }),
+        security: secured,
+        response: { 200: Binary, 206: Binary, ...errorResponses(401, 404, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const record = await getMedia(deps.media, request.principal.ownerId, request.params.id);
+      if (record.kind !== 'video') throw new AppError('NOT_FOUND', `media ${record.id} is a photo: there is no video to play`);
+      const file = await cachedFile(`${contentName(record)}-playback.mp4`, (partial) => transcodeForBrowsers(deps, record, partial));
+      return send(reply, file, 'video/mp4');
     },
   );
 
@@ -173,4 +200,32 @@ async function videoPoster(deps: ThumbnailRouteDeps, record: MediaRecord): Promi
   if (png.length === 0) png = await frame([]);
   if (png.length === 0) throw new AppError('BAD_REQUEST', `media ${record.id} has no video frame to show`);
   return sharp(png).webp({ quality: 75 }).toBuffer();
+}
+
+/** Longest a transcode may take before it is given up (a long video on a slow machine). */
+const TRANSCODE_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * The video re-encoded by ffmpeg as MP4 (H.264, AAC), which every current browser decodes, keeping each frame's
+ * size and timestamp (no scaling, no frame-rate change) so the analysed boxes line up with what is shown.
+ */
+async function transcodeForBrowsers(deps: ThumbnailRouteDeps, record: MediaRecord, out: string): Promise<void> {
+  if (!deps.videoTools) throw new AppError('SERVICE_UNAVAILABLE', 'playing this video in a browser needs ffmpeg, which was not found on this server');
+  const tools = deps.videoTools;
+  const source = deps.blobs.locate(record.kind, record.key);
+  const args = [
+    ...['-hide_banner', '-loglevel', 'error', '-i', source, '-map', '0:v:0', '-map', '0:a:0?'],
+    // A preview, not an archive copy: fast to make (VP8 took ten times longer here). H.264 in 4:2:0 needs even
+    // sides; a pixel of padding on the right or bottom moves no box.
+    ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2', '-pix_fmt', 'yuv420p'],
+    ...(tools.ffmpeg.fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough']),
+    // The index up front, so playback and seeking start before the whole file is read.
+    ...['-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart', '-f', 'mp4', '-y', out],
+  ];
+  await new Promise<void>((resolve, reject) => {
+    execFile(tools.ffmpeg.path, args, { maxBuffer: 1024 * 1024, timeout: TRANSCODE_TIMEOUT_MS }, (err, _stdout, stderr) => {
+      if (err) reject(new AppError('BAD_REQUEST', `ffmpeg could not make a playable copy of media ${record.id}: ${stderr.trim().split('\n').pop() || err.message}`));
+      else resolve();
+    });
+  });
 }

@@ -49,7 +49,7 @@ export function Layout({ path, children }: { path: string; children: ComponentCh
               type="button"
               class="link"
               onClick={() => {
-                signOut().then(() => navigate('/sign-in', true), setError);
+                signOut().then(() => navigate('/sign-in', true)).catch(setError);
               }}
             >
               Sign out

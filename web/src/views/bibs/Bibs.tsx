@@ -14,7 +14,7 @@ export default function Bibs({ number }: { number: string }) {
     setResult(null);
     setError(null);
     if (!number) return;
-    api.GET('/api/v1/bibs/{number}/media', { params: { path: { number } } }).then((r) => setResult(unwrap(r)), setError);
+    api.GET('/api/v1/bibs/{number}/media', { params: { path: { number } } }).then((r) => setResult(unwrap(r))).catch(setError);
   }, [number]);
   return (
     <section class="bibs">

@@ -26,7 +26,7 @@ export function FacePicker({ file, onPick }: { file: File; onPick: (index: numbe
         setChosen(0);
         onPick(0);
       }
-    }, setError);
+    }).catch(setError);
     return () => URL.revokeObjectURL(u);
     // a new file starts over
   }, [file]);

@@ -125,13 +125,7 @@ function PersonCard({ person, onChange, onDeleted }: { person: Person; onChange:
       <ul class="face-thumbs">
         {person.faces.map((f, i) => (
           <li key={f.face_id}>
-            <img
-              src={`/api/v1/faces/persons/${person.person_id}/faces/${f.face_id}/thumbnail`}
-              alt={`Face ${i + 1} of ${person.person_name}`}
-              width={80}
-              height={80}
-              onError={(e) => e.currentTarget.classList.add('no-thumb')}
-            />
+            <FaceThumb personId={person.person_id} faceId={f.face_id} name={`Face ${i + 1} of ${person.person_name}`} initials={initials(person.person_name)} />
             <span class="small">quality {Math.round(f.quality.score * 100)}%</span>
             <button
               type="button"
@@ -175,6 +169,27 @@ function PersonCard({ person, onChange, onDeleted }: { person: Person; onChange:
       <ErrorNote error={error} />
     </article>
   );
+}
+
+function initials(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((w) => w[0]!.toUpperCase())
+    .join('');
+}
+
+/** A face's thumbnail (cropped by the server from the photo it came from), or the person's initials when no photo was kept. */
+function FaceThumb({ personId, faceId, name, initials: letters }: { personId: string; faceId: string; name: string; initials: string }) {
+  const [failed, setFailed] = useState(false);
+  if (failed)
+    return (
+      <span class="face-placeholder" role="img" aria-label={`${name} (no photo kept)`}>
+        {letters}
+      </span>
+    );
+  return <img src={`/api/v1/faces/persons/${personId}/faces/${faceId}/thumbnail`} alt={name} width={80} height={80} onError={() => setFailed(true)} />;
 }
 
 function Enroll({ collection, onDone }: { collection: string; onDone: () => void }) {
@@ -285,7 +300,7 @@ function Compare() {
         e.preventDefault();
         if (!a || !b) return;
         setError(null);
-        api.POST('/api/v1/faces/compare', upload({ image1: a, image2: b })).then((r) => setResult(unwrap(r)), setError);
+        api.POST('/api/v1/faces/compare', upload({ image1: a, image2: b })).then((r) => setResult(unwrap(r))).catch(setError);
       }}
     >
       <h2 id="compare-title">Compare two photos</h2>

@@ -14,8 +14,8 @@ export default function JobDetail({ id }: { id: string }) {
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
-    api.GET('/api/v1/jobs/{id}', { params: { path: { id } } }).then((r) => setJob(unwrap(r)), setError);
-    api.GET('/api/v1/jobs/{id}/deliveries', { params: { path: { id } } }).then((r) => setDeliveries(unwrap(r)), setError);
+    api.GET('/api/v1/jobs/{id}', { params: { path: { id } } }).then((r) => setJob(unwrap(r))).catch(setError);
+    api.GET('/api/v1/jobs/{id}/deliveries', { params: { path: { id } } }).then((r) => setDeliveries(unwrap(r))).catch(setError);
   }, [id, reload]);
 
   const running = job !== null && !isFinal(jobState(job));

@@ -20,7 +20,7 @@ export default function Jobs() {
       const page = unwrap(r);
       setJobs(page.items);
       setTotal(page.total);
-    }, setError);
+    }).catch(setError);
   }, [tick]);
 
   // Running jobs: progress from their event streams; the list is read again when one ends.

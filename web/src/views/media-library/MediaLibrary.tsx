@@ -185,7 +185,9 @@ export function MediaLibrary() {
                 <a href={`/media/${m.id}`} class="title">
                   {m.name}
                 </a>
-                <span class="kind">{m.kind}</span> · <span>{formatBytes(m.size)}</span>
+                <span>
+                  {m.kind} · {formatBytes(m.size)}
+                </span>
                 <span class={`status status-${m.status_name}`} title={m.status_reason ?? undefined}>
                   {m.status_name}
                   {m.status_reason ? `: ${m.status_reason}` : ''}

@@ -146,7 +146,7 @@ export function ImageView({ media }: { media: Schemas['Media'] }) {
           <legend class="visually-hidden">Layers shown</legend>
           {LAYERS.map((l) => (
             <label key={l.id}>
-              <input type="checkbox" checked={visible[l.id]} onChange={(e) => setVisible((v) => ({ ...v, [l.id]: e.currentTarget.checked }))} /> {l.name}{' '}
+              <input type="checkbox" data-layer-toggle={l.id} checked={visible[l.id]} onChange={(e) => setVisible((v) => ({ ...v, [l.id]: e.currentTarget.checked }))} /> {l.name}{' '}
               <span class="count">{layers[l.id] === null ? '(not run)' : `(${layers[l.id]!.length})`}</span>
             </label>
           ))}

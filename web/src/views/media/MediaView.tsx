@@ -11,7 +11,7 @@ export default function MediaView({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     setRecord(null);
-    api.GET('/api/v1/media/{id}', { params: { path: { id } } }).then((r) => setRecord(unwrap(r)), setError);
+    api.GET('/api/v1/media/{id}', { params: { path: { id } } }).then((r) => setRecord(unwrap(r))).catch(setError);
   }, [id]);
   if (error) return <ErrorNote error={error} />;
   if (!record) return <p class="loading">Loading…</p>;

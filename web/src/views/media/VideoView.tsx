@@ -76,7 +76,7 @@ export function VideoView({ media }: { media: Schemas['Media'] }) {
     if (!v) return;
     setCurrent(frameAt(v.currentTime));
     if (job && jobState(job) === 'SUCCESS') {
-      void ensureFrames(job.job_id, v.currentTime).then(() => setCurrent(frameAt(v.currentTime)), setError);
+      void ensureFrames(job.job_id, v.currentTime).then(() => setCurrent(frameAt(v.currentTime))).catch(setError);
       // The next window before the playhead reaches it.
       if (v.currentTime % WINDOW_S > WINDOW_S - 5) void ensureFrames(job.job_id, v.currentTime + 5);
     }
@@ -138,7 +138,7 @@ export function VideoView({ media }: { media: Schemas['Media'] }) {
         void jobDetail(id).then((j) => {
           setJob(j);
           if (jobState(j) === 'FAILED') setError(new Error(j.error ?? 'the analysis failed'));
-        }, setError);
+        }).catch(setError);
       },
     });
   }
@@ -158,12 +158,30 @@ export function VideoView({ media }: { media: Schemas['Media'] }) {
     }
   };
 
-  const seekTo = (track: Track) => {
+  /**
+   * Seeks to a track's first sighting: the first analysed frame that carries its id (a track is confirmed after a
+   * few hits, so its very first detections may have none), or its first time when no frame says so.
+   */
+  const seekTo = async (track: Track) => {
     const v = video.current;
-    if (!v) return;
+    if (!v || !job) return;
     v.pause();
-    v.currentTime = track.firstTime;
+    let at = track.firstTime;
+    try {
+      await ensureFrames(job.job_id, track.firstTime);
+      const first = sorted.current.find((f) => f.timestamp >= track.firstTime - 1e-3 && f.timestamp <= track.lastTime + 1e-3 && f.boxes.some((b) => b.trackId === track.id));
+      if (first) at = first.timestamp;
+    } catch (err) {
+      setError(err);
+    }
+    v.currentTime = at;
   };
+
+  // The uploaded file when this browser may play its type, else (or once it fails to play) the server's MP4 copy:
+  // AVI, MPEG-4 Part 2 or HEVC uploads do not play in most browsers.
+  const playback = `/api/v1/media/${media.id}/playback`;
+  const [src, setSrc] = useState(() => (document.createElement('video').canPlayType(media.content_type) ? media.content_url : playback));
+  useEffect(() => setSrc(document.createElement('video').canPlayType(media.content_type) ? media.content_url : playback), [media.id]);
 
   const tracks = job ? readTracks(job.result) : [];
   const boxes: OverlayBox[] = (current?.boxes ?? []).map((b, i) => ({
@@ -181,9 +199,12 @@ export function VideoView({ media }: { media: Schemas['Media'] }) {
         <div class="media-frame">
           <video
             ref={video}
-            src={media.content_url}
+            src={src}
             controls
             preload="metadata"
+            onError={() => {
+              if (src !== playback) setSrc(playback);
+            }}
             data-testid="player"
             aria-label={`Video ${media.name}`}
             onLoadedMetadata={(e) => setSize({ width: e.currentTarget.videoWidth, height: e.currentTarget.videoHeight })}
@@ -224,7 +245,7 @@ export function VideoView({ media }: { media: Schemas['Media'] }) {
             <ul class="tracks" data-testid="tracks">
               {tracks.map((t) => (
                 <li key={t.id}>
-                  <button type="button" class="track" onClick={() => seekTo(t)} data-track-id={t.id} data-first-time={t.firstTime}>
+                  <button type="button" class="track" onClick={() => void seekTo(t)} data-track-id={t.id} data-first-time={t.firstTime}>
                     <span class="swatch" style={{ background: colourOf(t.id) }} aria-hidden="true" />#{t.id} {t.label} {formatTime(t.firstTime)}–{formatTime(t.lastTime)}
                     {t.bib && <span class="bib"> bib {t.bib}</span>}
                   </button>

@@ -21,13 +21,19 @@ export default function Settings() {
 
 type Settings = Record<string, unknown>;
 
+/** A description as a sentence (the schema's are phrases). */
+function sentence(text: string | undefined): string {
+  if (!text) return '';
+  return /[.!?)]$/.test(text) ? text : `${text}.`;
+}
+
 function AiSettingsForm() {
   const [settings, setSettings] = useState<Settings | null>(null);
   const [draft, setDraft] = useState<Settings>({});
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   useEffect(() => {
-    api.GET('/api/v1/users/{userId}/ai-settings', { params: { path: { userId: 'me' } } }).then((r) => setSettings(unwrap(r) as Settings), setError);
+    api.GET('/api/v1/users/{userId}/ai-settings', { params: { path: { userId: 'me' } } }).then((r) => setSettings(unwrap(r) as Settings)).catch(setError);
   }, []);
   const save = async (e: Event) => {
     e.preventDefault();
@@ -87,7 +93,7 @@ function AiSettingsForm() {
                   />
                 )}
                 <p id={`${id}-help`} class="help">
-                  {p.description ?? ''} Default: {JSON.stringify(p.default ?? null)}.
+                  {sentence(p.description)} Default: {JSON.stringify(p.default ?? null)}.
                 </p>
               </div>
             );
@@ -114,7 +120,7 @@ function Webhooks() {
   const [created, setCreated] = useState<Schemas['Webhook'] | null>(null);
   const [deliveries, setDeliveries] = useState<{ id: string; list: Schemas['DeliveryList'] } | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const load = () => api.GET('/api/v1/webhooks').then((r) => setHooks(unwrap(r).items), setError);
+  const load = () => api.GET('/api/v1/webhooks').then((r) => setHooks(unwrap(r).items)).catch(setError);
   useEffect(() => {
     void load();
   }, []);
@@ -177,7 +183,7 @@ function Keys() {
   const [role, setRole] = useState<'user' | 'admin'>('user');
   const [created, setCreated] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const load = () => api.GET('/api/v1/keys').then((r) => setKeys(unwrap(r).items), setError);
+  const load = () => api.GET('/api/v1/keys').then((r) => setKeys(unwrap(r).items)).catch(setError);
   useEffect(() => {
     void load();
   }, []);
@@ -244,7 +250,7 @@ function Keys() {
                     class="danger small"
                     aria-label={`Revoke key ${k.name}`}
                     onClick={() => {
-                      if (confirm(`Revoke ${k.name}? Sessions made from it end too.`)) api.DELETE('/api/v1/keys/{id}', { params: { path: { id: k.id } } }).then((r) => (unwrap(r), load()), setError);
+                      if (confirm(`Revoke ${k.name}? Sessions made from it end too.`)) api.DELETE('/api/v1/keys/{id}', { params: { path: { id: k.id } } }).then((r) => (unwrap(r), load())).catch(setError);
                     }}
                   >
                     Revoke
