@@ -58,7 +58,7 @@ describe.each(DB_MODES)('seed 003 conformance on %s', (mode) => {
     t = await startTestApp(mode, { ARGUS_ALLOW_PRIVATE_URLS: 'true' });
     key = await t.keyFor('seed-003');
     web = await origin();
-  });
+  }, 180_000); // model warm-up on a busy 2-core machine can take longer than the default hook timeout
   afterAll(async () => {
     web.close();
     await t.close();

@@ -10,6 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pinBib } from '../src/bench/bib-images.js';
@@ -71,11 +73,27 @@ async function withBib(path: string, number: string): Promise<Buffer> {
 describe.each(DB_MODES)('seed 004 conformance on %s', (mode) => {
   let t: TestApp;
   let key: string;
-  beforeAll(async () => {
-    t = await startTestApp(mode);
-    key = await t.keyFor('seed-004');
+  /** A local receiver for webhooks (Phase 5: "Webhook dispatch on job completion/failure"). */
+  const hooks: { body: string }[] = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      hooks.push({ body });
+      res.writeHead(200).end('ok');
+    });
   });
-  afterAll(() => t.close());
+  beforeAll(async () => {
+    // The webhook receiver listens on 127.0.0.1.
+    t = await startTestApp(mode, { ARGUS_ALLOW_PRIVATE_URLS: 'true' });
+    key = await t.keyFor('seed-004');
+    receiver.listen(0, '127.0.0.1');
+    await new Promise((r) => receiver.once('listening', r));
+  }, 180_000); // model warm-up on a busy 2-core machine can take longer than the default hook timeout
+  afterAll(async () => {
+    receiver.close();
+    await t.close();
+  });
 
   const post = async (url: string, parts: Record<string, Part | Part[]>, headers: Record<string, string> = { 'x-api-key': key }) => {
     const body = await form(parts);
@@ -203,6 +221,35 @@ describe.each(DB_MODES)('seed 004 conformance on %s', (mode) => {
       const res = await post('/api/v1/faces/enroll', { file: await file(face(5, 1)) });
       expectError(res, 422, 'VALIDATION_ERROR');
       expect(res.json().error.message).toMatch(/person_name/);
+    });
+
+    it('Task (left open in the seed): "Test with real face photos (multiple people enrolled)" — enroll, search, compare, delete', async () => {
+      const ids = new Map<number, string>();
+      for (const n of [1, 4, 7, 12, 16]) {
+        const res = await post('/api/v1/faces/enroll', { file: await file(face(n, 1)), person_name: `Person ${n}`, collection: 'phase3', face_index: '0' });
+        expect(res.statusCode, res.body).toBe(201);
+        ids.set(n, res.json<{ person_id: string }>().person_id);
+      }
+      // Each person's other photo finds them first among the five (nearest, whatever the threshold).
+      for (const n of ids.keys()) {
+        const res = await post('/api/v1/faces/search', { file: await file(face(n, 2)), collection: 'phase3', threshold: '-1' });
+        expect(res.statusCode, res.body).toBe(200);
+        // Some photos show other people too: the best match over every face of the probe.
+        const matches = res.json<{ faces: { matches: { person_id: string; person_name: string; similarity: number }[] }[] }>().faces.flatMap((f) => f.matches);
+        const top = matches.sort((a, b) => b.similarity - a.similarity)[0];
+        expect(top?.person_name, `person ${n}`).toBe(`Person ${n}`);
+      }
+      const same = await post('/api/v1/faces/compare', { image1: await file(face(1, 1)), image2: await file(face(1, 2)) });
+      const different = await post('/api/v1/faces/compare', { image1: await file(face(1, 1)), image2: await file(face(7, 1)) });
+      expect(same.json<{ similarity: number }>().similarity).toBeGreaterThan(different.json<{ similarity: number }>().similarity);
+      expect(different.json()).toMatchObject({ same_person: false });
+      // Person deletion: gone, and no longer found.
+      const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/faces/persons/${ids.get(4)!}`, headers: { 'x-api-key': key } });
+      expect(del.statusCode).toBe(204);
+      expectError(await get(`/api/v1/faces/persons/${ids.get(4)!}`), 404, 'NOT_FOUND');
+      const after = await post('/api/v1/faces/search', { file: await file(face(4, 2)), collection: 'phase3', threshold: '-1' });
+      expect(after.statusCode, after.body).toBe(200);
+      expect(after.json<{ faces: { matches: { person_id: string }[] }[] }>().faces.flatMap((f) => f.matches.map((m) => m.person_id))).not.toContain(ids.get(4));
     });
   });
 
@@ -378,6 +425,24 @@ describe.each(DB_MODES)('seed 004 conformance on %s', (mode) => {
       expectError(await get('/api/v1/jobs/not-a-uuid'), 422, 'VALIDATION_ERROR');
       expectError(await get('/api/v1/jobs/not-a-uuid/events'), 422, 'VALIDATION_ERROR');
       expectError(await t.app.inject({ method: 'DELETE', url: '/api/v1/jobs/not-a-uuid', headers: { 'x-api-key': key } }), 422, 'VALIDATION_ERROR');
+    });
+
+    it('Architecture: "Webhook dispatch on job completion/failure" — a batch\'s end is POSTed to the subscribed webhook', async () => {
+      const { port } = receiver.address() as AddressInfo;
+      const reg = await t.app.inject({ method: 'POST', url: '/api/v1/webhooks', payload: { url: `http://127.0.0.1:${port}/phase5`, events: ['job.completed', 'job.failed'] }, headers: { 'x-api-key': key } });
+      expect(reg.statusCode, reg.body).toBe(201);
+      const res = await post('/api/v1/blur/detect/batch', { files: [await file(image('text_motion.jpg'))] });
+      expect(res.statusCode, res.body).toBe(202);
+      const jobId = res.json<{ job_id: string }>().job_id;
+      expect((await poll(jobId)).status).toBe('SUCCESS');
+      let message: { type: string; data: { job_id: string; status: string } } | undefined;
+      for (let i = 0; i < 300 && !message; i++) {
+        const hit = hooks.find((h) => h.body.includes(jobId));
+        if (hit) message = JSON.parse(hit.body) as typeof message;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(message, 'no webhook arrived').toBeDefined();
+      expect(message).toMatchObject({ type: 'job.completed', data: { job_id: jobId, status: 'SUCCESS' } });
     });
 
     it('Batch endpoint pattern, step 2: a batch over the size limit of 100 is refused and keeps nothing', async () => {
