@@ -23,9 +23,13 @@ switch (name) {
   case 'detect':
     await benchDetect(Number(args[0] ?? 8));
     break;
-  case 'faces':
-    await benchFaces(args.length ? { sizes: args.map(Number) } : {});
+  case 'faces': {
+    // [sizes...] [--total N] [--no-pipeline]
+    const total = args.indexOf('--total');
+    const sizes = args.filter((a, i) => /^\d+$/.test(a) && i !== total + 1).map(Number);
+    await benchFaces({ ...(sizes.length ? { sizes } : {}), ...(total >= 0 ? { total: Number(args[total + 1]) } : {}), pipeline: !args.includes('--no-pipeline') });
     break;
+  }
   case 'ocr':
     await benchOcr(Number(args[0] ?? 5), Number(args[1] ?? 100));
     break;
@@ -40,6 +44,6 @@ switch (name) {
     else await benchLoad(Number(args[0] ?? 120), Number(args[1] ?? 8));
     break;
   default:
-    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | accuracy [models...] | video [file] | load [seconds] [concurrency] | scale [images] [videos] | load --soak [minutes] [concurrency] | faces [sizes...] | ocr [rounds] [count]');
+    console.error('usage: npm run bench -- upload [GiB] | blur [image] | detect [rounds] | accuracy [models...] | video [file] | load [seconds] [concurrency] | scale [images] [videos] | load --soak [minutes] [concurrency] | faces [sizes...] [--total N] [--no-pipeline] | ocr [rounds] [count]');
     process.exitCode = 2;
 }

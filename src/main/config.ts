@@ -71,6 +71,7 @@ export const ConfigSchema = Type.Object({
   ARGUS_VECTOR_M: Type.Integer({ minimum: 2, maximum: 100, default: DEFAULT_VECTOR_INDEX.m }),
   ARGUS_VECTOR_EF_CONSTRUCTION: Type.Integer({ minimum: 4, maximum: 1000, default: DEFAULT_VECTOR_INDEX.efConstruction }),
   ARGUS_VECTOR_EF_SEARCH: Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULT_VECTOR_INDEX.efSearch }),
+  ARGUS_VECTOR_EXACT_BELOW: Type.Integer({ minimum: 1, maximum: 10_000_000, default: DEFAULT_VECTOR_INDEX.exactBelow }),
   // Error reporting to Sentry or a compatible server (GlitchTip): off unless a DSN is set.
   ARGUS_SENTRY_DSN: Type.Optional(Type.String({ pattern: '^https?://[^@/\\s]+@[^/\\s]+(/[^\\s]*)?/[^/\\s]+$' })),
   ARGUS_SENTRY_ENVIRONMENT: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -131,7 +132,7 @@ export interface Config {
   readonly partialMaxAgeS: number;
   readonly blurThreshold: number;
   /** HNSW build (m, ef_construction: for indexes created from now on) and search (ef_search) settings. */
-  readonly vectorIndex: { m: number; efConstruction: number; efSearch: number };
+  readonly vectorIndex: { m: number; efConstruction: number; efSearch: number; exactBelow: number };
   /** Where models are pulled to; searched first. */
   readonly modelsDir: string;
   /**
@@ -269,7 +270,7 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     },
     partialMaxAgeS: raw.ARGUS_PARTIAL_MAX_AGE_S,
     blurThreshold: raw.ARGUS_BLUR_THRESHOLD,
-    vectorIndex: { m: raw.ARGUS_VECTOR_M, efConstruction: raw.ARGUS_VECTOR_EF_CONSTRUCTION, efSearch: raw.ARGUS_VECTOR_EF_SEARCH },
+    vectorIndex: { m: raw.ARGUS_VECTOR_M, efConstruction: raw.ARGUS_VECTOR_EF_CONSTRUCTION, efSearch: raw.ARGUS_VECTOR_EF_SEARCH, exactBelow: raw.ARGUS_VECTOR_EXACT_BELOW },
     modelsDir,
     modelSearchPath: [...new Set([modelsDir, ...extra])],
     inferenceThreads,

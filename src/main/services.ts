@@ -167,7 +167,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
   const onJobFinished = async (job: JobRecord): Promise<void> => {
     if ((await enqueueJobDeliveries({ webhooks, clock, checkUrl }, job)) > 0) delivery.notify();
   };
-  const faces = new SqlFaceRepository(database.db, config.vectorIndex);
+  const faces = new SqlFaceRepository(database.db, config.vectorIndex, database.kind, (err) => logger.warn({ err }, 'face index build failed (retried later; searches stay exact meanwhile)'));
   const bibs = new SqlBibRepository(database.db, config.vectorIndex);
   const dictionaries = new FileDictionaryLoader();
   const locks = database.locks;

@@ -1,8 +1,11 @@
 /**
- * pgvector helpers shared by the face tables: vector literals, per-dimension HNSW indexes and the rows of a raw
- * query. Embeddings of every size share one `vector` column; each size gets its own partial HNSW index over
- * `embedding::vector(N)` (where dims = N), and searches use that same expression so the index serves them.
+ * pgvector helpers shared by the face tables: vector literals, HNSW indexes and the rows of a raw query. Embeddings
+ * of every size share one `vector` column. Seen faces (media_faces) get a partial HNSW index per size over
+ * `embedding::vector(N)` (where dims = N). Enrolled faces (face_embeddings) are searched one scope at a time (owner,
+ * collection, model, size): a scope below `exactBelow` faces is searched exactly, a larger one gets its own partial
+ * HNSW index on `embedding::halfvec(N)` (see face-repository.ts).
  */
+import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 
@@ -26,16 +29,52 @@ export interface VectorIndexOptions {
   readonly m: number;
   readonly efConstruction: number;
   readonly efSearch: number;
+  /** Enrolled faces in one scope below which a search is exact and the scope has no HNSW index of its own. */
+  readonly exactBelow?: number;
 }
 
 /**
  * A denser graph than pgvector's defaults (m 16, ef_construction 64): on the bench's synthetic faces, recall@10 at
  * ef_search 100 rose from 0.93 to 0.98 at 100k faces and from 0.72 to 0.88 at 1M, for ~3x the build time.
  */
-export const DEFAULT_VECTOR_INDEX: VectorIndexOptions = { m: 32, efConstruction: 128, efSearch: 100 };
+export const DEFAULT_VECTOR_INDEX = { m: 32, efConstruction: 128, efSearch: 100, exactBelow: 20_000 } as const satisfies VectorIndexOptions;
+
+/** One searchable set of enrolled faces: searches never cross owners, collections, models or sizes. */
+export interface FaceScope {
+  readonly ownerId: string;
+  readonly collection: string;
+  readonly model: string;
+  readonly dims: number;
+}
+
+/** A SQL string literal (standard_conforming_strings, PostgreSQL's default since 9.1): DDL takes no parameters. */
+function literalOf(s: string): string {
+  if (s.includes('\0')) throw new Error('a NUL character in a face scope');
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** The name of a scope's own HNSW index: a hash, since owner and collection are free text and names are 63 bytes. */
+export function scopeIndexName(s: FaceScope): string {
+  const hash = createHash('sha256').update(JSON.stringify([s.ownerId, s.collection, s.model, s.dims])).digest('hex').slice(0, 20);
+  return `face_embeddings_scope_hnsw_${hash}`;
+}
+
+/**
+ * A scope's own HNSW index: partial (only its rows), on half-precision vectors (half the size of full ones, so twice
+ * the graph stays in memory; the search re-ranks its candidates at full precision). The WHERE clause repeats the
+ * search's own filter, so the planner proves the index applies to that search and to no other.
+ */
+export function scopeIndexSql(s: FaceScope, o: VectorIndexOptions, concurrently: boolean): string {
+  if (!Number.isInteger(s.dims) || s.dims < 1 || s.dims > 4000) throw new Error(`bad embedding size ${s.dims}`);
+  return (
+    `create index ${concurrently ? 'concurrently ' : ''}if not exists ${scopeIndexName(s)} on face_embeddings ` +
+    `using hnsw ((embedding::halfvec(${s.dims})) halfvec_cosine_ops) with (m = ${o.m}, ef_construction = ${o.efConstruction}) ` +
+    `where owner_id = ${literalOf(s.ownerId)} and collection = ${literalOf(s.collection)} and model = ${literalOf(s.model)} and dims = ${s.dims}`
+  );
+}
 
 /** The index definition for one embedding size of a table. */
-export function hnswIndexSql(table: 'face_embeddings' | 'media_faces', dims: number, o: VectorIndexOptions): string {
+export function hnswIndexSql(table: 'media_faces', dims: number, o: VectorIndexOptions): string {
   return (
     `create index if not exists ${table}_hnsw_${dims} on ${table} using hnsw ((embedding::vector(${dims})) vector_cosine_ops) ` +
     `with (m = ${o.m}, ef_construction = ${o.efConstruction}) where dims = ${dims}`
@@ -48,7 +87,7 @@ export class HnswIndexes {
 
   constructor(
     private readonly db: Db,
-    private readonly table: 'face_embeddings' | 'media_faces',
+    private readonly table: 'media_faces',
     private readonly options: VectorIndexOptions,
   ) {}
 
