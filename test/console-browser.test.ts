@@ -102,7 +102,7 @@ describe('web console in chromium', () => {
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/.test(m.text())) cspViolations.push(m.text());
     });
-  }, 150_000);
+  }, 300_000);
 
   // A failed step leaves a picture of the page as it was.
   afterEach(async ({ task }) => {
@@ -320,8 +320,22 @@ describe('web console in chromium', () => {
     await page.setInputFiles('#compare-2', testdata('faces/person01_ref_02.jpg'));
     await page.getByRole('button', { name: 'Compare' }).click();
     await page.locator('[data-testid=compare-result]').waitFor({ timeout: 30_000 });
+    await shot('07-faces-recognised');
+    // A stored photo of Person One whose faces were analysed from its page is found by a selfie of them.
+    const form = new FormData();
+    form.append('file', new Blob([await readFile(testdata('faces/person01_ref_03.jpg'))], { type: 'image/jpeg' }), 'person01_ref_03.jpg');
+    const uploaded = await fetch(`${base}/api/v1/media`, { method: 'POST', headers: { 'x-api-key': adminKey }, body: form });
+    expect(uploaded.ok).toBe(true);
+    const faceMediaId = ((await uploaded.json()) as { id: string }).id;
+    await open(`/media/${faceMediaId}`);
+    await page.getByRole('button', { name: 'Find faces' }).click();
+    await page.waitForFunction(() => document.querySelector('.layers')?.textContent?.match(/Faces \([1-9]\d*\)/), undefined, { timeout: 60_000 });
+    await open('/faces');
+    await page.setInputFiles('#selfie', testdata('faces/person01_ref_02.jpg'));
+    await page.locator('[data-testid=selfie-results] .card').first().waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid=selfie-results] .card .title').allTextContents()).toContain('person01_ref_03.jpg');
     await axe(page, 'faces');
-    await shot('07-faces');
+    await shot('07-faces-selfie');
   });
 
   it('finds a bib photo stored with store=true by typing its number', async () => {

@@ -151,7 +151,7 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
   proc.stderr.on('data', (d: Buffer) => lines.push(`stderr: ${d.toString()}`));
   const exited = once(proc, 'exit').then(([code]) => code as number | null);
   // A first start creates the embedded database and warms the models: slow on a busy 2-core machine.
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 180_000;
   while (!lines.some((l) => l.includes('Server listening'))) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       // Never leave a half-started server holding the data directory for the next test.
