@@ -24,8 +24,12 @@ import { FfmpegRun } from './run.js';
 import { SYSTEM_TOOLS, type VideoTools } from './tools.js';
 import type { FrameSampling, VideoFrame } from './types.js';
 
-/** Decoder threads: the machine also runs inference, and decoding is far faster than inference anyway. */
-const DECODE_THREADS = 2;
+/**
+ * Decoder threads. One: decoding a sampled video costs a few milliseconds of CPU per analysed frame against tens for
+ * inference, so a second decoding thread gains nothing the job can use and takes CPU from the inference threads (on 2
+ * cores it measured no faster as a whole job, and frame threading adds a frame of latency and its buffers).
+ */
+const DECODE_THREADS = 1;
 
 /**
  * Decodes frames with one ffmpeg child process: input is a file path/URL string, or an async iterable of bytes
