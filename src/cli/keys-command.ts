@@ -5,14 +5,12 @@
  */
 import type { Command } from 'commander';
 import { unwrap, type Schemas } from '@argus/client';
-import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
+import type { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
 import { createApiKey } from '../app/api-keys.js';
 import type { ApiKeyRecord } from '../app/ports.js';
 import type { Config } from '../main/config.js';
 import { DataDirLockedError } from '../main/data-dir-lock.js';
-import { systemClock } from '../main/services.js';
 import { addServerOptions, apiFailure, connect, resolveServer, type ServerOptions } from './server-client.js';
-import { withDatabase } from './with-database.js';
 
 /** What the keys commands need from the CLI. */
 export interface KeysCommandContext {
@@ -46,8 +44,11 @@ function viaServer(opts: ServerOptions & { local?: boolean }): boolean {
 
 /** Runs a local (data directory) action, saying how to use the server instead when it holds the database. */
 async function local<T>(ctx: KeysCommandContext, what: string, fn: (keys: SqlApiKeyRepository) => Promise<T>): Promise<T> {
+  const config = ctx.loadConfig();
+  // The database drivers load only here: the commands through the API do not need them.
+  const [{ withDatabase }, { SqlApiKeyRepository }] = await Promise.all([import('./with-database.js'), import('../adapters/db/api-key-repository.js')]);
   try {
-    return await withDatabase(ctx.loadConfig(), what, (db) => fn(new SqlApiKeyRepository(db.db)));
+    return await withDatabase(config, what, (db) => fn(new SqlApiKeyRepository(db.db)));
   } catch (err) {
     if (err instanceof DataDirLockedError) {
       throw new DataDirLockedError(`${err.message} With the CLI: add --key <admin key> (and --server URL if it is not ${resolveServer({}).server}).`);
@@ -82,7 +83,7 @@ export function addKeysCommand(program: Command, ctx: KeysCommandContext): void 
       }
     } else {
       const made = await local(ctx, 'cannot create a key', (repo) =>
-        createApiKey({ keys: repo, clock: systemClock }, { name: input.name, role: input.role, ...(opts.owner ? { ownerId: opts.owner } : {}) }),
+        createApiKey({ keys: repo, clock: { now: () => new Date() } }, { name: input.name, role: input.role, ...(opts.owner ? { ownerId: opts.owner } : {}) }),
       );
       created = { key: made.key, api_key: fromRecord(made.record) };
     }

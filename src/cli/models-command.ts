@@ -7,7 +7,6 @@ import type { Command } from 'commander';
 import { downloadModel, modelUrl } from '../adapters/models/model-download.js';
 import { isUsable, type ModelStatus } from '../domain/model-manifest.js';
 import type { Config } from '../main/config.js';
-import { openModelRegistry } from '../main/services.js';
 
 /** What the models commands need from the CLI. */
 export interface ModelsCommandContext {
@@ -19,6 +18,11 @@ function row(m: ModelStatus): string {
   const where = m.path ?? (m.state === 'invalid_manifest' ? m.source : m.manifest.file);
   const detail = m.detail ? `  (${m.detail})` : '';
   return `${m.manifest.id.padEnd(20)} ${m.manifest.task.padEnd(14)} ${m.state.padEnd(17)} ${where}${detail}`;
+}
+
+/** The model registry of this machine; services.js (and what it loads) is imported only by the models commands. */
+async function openModelRegistry(config: Config): ReturnType<typeof import('../main/services.js').openModelRegistry> {
+  return (await import('../main/services.js')).openModelRegistry(config);
 }
 
 /** Adds the `models` command group to the program. */

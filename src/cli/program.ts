@@ -10,7 +10,6 @@ import { addKeysCommand } from './keys-command.js';
 import { addModelsCommand } from './models-command.js';
 import { VERSION } from './version.js';
 import { addWhoamiCommand } from './whoami-command.js';
-import { withDatabase } from './with-database.js';
 
 /** What the commands need from the startup file. */
 export interface CliContext {
@@ -60,6 +59,7 @@ export function buildProgram(outer: CliContext): Command {
     .description('apply pending database migrations and exit')
     .action(async () => {
       const config = ctx.loadConfig();
+      const { withDatabase } = await import('./with-database.js');
       await withDatabase(config, 'cannot migrate', async (db) => ctx.print(`migrations applied (${db.kind})`));
     });
 

@@ -3,8 +3,6 @@ import { buildProgram } from '../cli/program.js';
 import { requireDataDir } from '../cli/data-dir.js';
 import { ConfigError, loadConfig, loadEnv } from './config.js';
 import { DataDirLockedError } from './data-dir-lock.js';
-import { startApi } from './start-api.js';
-import { startWorker } from './start-worker.js';
 
 const program = buildProgram({
   loadConfig: (overrides) => {
@@ -12,8 +10,10 @@ const program = buildProgram({
     requireDataDir(env, process.cwd());
     return loadConfig(env);
   },
-  startApi,
-  startWorker,
+  // The server and worker (fastify, onnxruntime, sharp, the database) load only for the commands that start them:
+  // `argus --version`, `whoami` or `keys` through the API stay quick.
+  startApi: async (config) => (await import('./start-api.js')).startApi(config),
+  startWorker: async (config) => (await import('./start-worker.js')).startWorker(config),
   print: (line) => process.stdout.write(`${line}\n`),
 });
 try {
