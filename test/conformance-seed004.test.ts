@@ -464,6 +464,9 @@ describe.each(DB_MODES)('seed 004 conformance on %s', (mode) => {
       const ok = await post('/api/v1/blur/detect/batch', { files: files.slice(0, 100) });
       expect(ok.statusCode, ok.body).toBe(202);
       expect(ok.json()).toMatchObject({ total: 100 });
+      const done = await poll(ok.json<{ job_id: string }>().job_id);
+      expect(done.status).toBe('SUCCESS');
+      expect(done.progress).toEqual({ done: 100, total: 100, percent: 100 });
     });
   });
 });

@@ -30,6 +30,8 @@ export class EmbeddedJobRunner implements JobQueue {
   private stopped = true;
   private pumping = false;
   private again = false;
+  /** The pump in progress (a claim may be in flight): stop() waits for it. */
+  private pumpDone: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: EmbeddedRunnerOptions) {}
 
@@ -60,7 +62,7 @@ export class EmbeddedJobRunner implements JobQueue {
       return;
     }
     this.pumping = true;
-    void this.pump().finally(() => {
+    this.pumpDone = this.pump().finally(() => {
       this.pumping = false;
       if (this.again) {
         this.again = false;
@@ -73,6 +75,9 @@ export class EmbeddedJobRunner implements JobQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    // A claim in flight either launched its job before this point or puts it back (pump): wait for it, so no job
+    // starts after the runner stopped and runs on against a closed database.
+    await this.pumpDone;
     for (const r of this.running.values()) r.abort.abort();
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
@@ -95,6 +100,11 @@ export class EmbeddedJobRunner implements JobQueue {
         return;
       }
       if (!job) return;
+      if (this.stopped) {
+        // Claimed while the runner was stopping: back to the queue without counting the attempt, as an interrupted job.
+        await this.opts.jobs.release(job.id, this.opts.clock.now()).catch((err: unknown) => this.opts.logger.error({ err, job_id: job.id }, 'could not put a job back in the queue'));
+        return;
+      }
       this.launch(job);
     }
   }
