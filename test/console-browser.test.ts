@@ -176,6 +176,8 @@ describe('web console in chromium', () => {
     await page.waitForFunction(() => document.querySelectorAll('.overlay [data-layer=detect]').length >= 3, undefined, { timeout: 60_000 });
     const stored = await apiGet<{ detections: { label: string; confidence: number; box: ApiBox }[] }>(`/api/v1/media/${photoId}/detections`);
     expect(stored.detections.map((d) => d.label).sort()).toEqual(['dog', 'horse', 'person']);
+    // The header follows the medium's status once the analysis ends.
+    await page.locator('.facts .status', { hasText: 'AIProcessed' }).waitFor();
     // Where each drawn rectangle is on screen, mapped back to image pixels through the <img>'s on-screen rectangle.
     const drawn = await page.evaluate(() => {
       const img = document.querySelector('[data-testid=photo]')!;
@@ -234,6 +236,7 @@ describe('web console in chromium', () => {
       if (await page.locator('[data-testid=tracks]').count()) break;
       await page.waitForTimeout(100);
     }
+    await page.locator('.facts .status', { hasText: 'AIProcessed' }).waitFor();
     const between = [...seen].filter((p) => p > 0 && p < 100);
     expect(between.length, `progress values seen: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(2);
     expect(eventRequests.length).toBeGreaterThan(0);

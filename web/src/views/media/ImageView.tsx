@@ -26,7 +26,7 @@ const TASKS: { id: Task; name: string }[] = [
 type Item = Record<string, unknown>;
 
 /** The image view: the photo with every layer of results drawn over it, toggles, a confidence slider, and buttons to run each analysis. */
-export function ImageView({ media }: { media: Schemas['Media'] }) {
+export function ImageView({ media, onAnalysed }: { media: Schemas['Media']; onAnalysed?: () => void }) {
   const [size, setSize] = useState({ width: 0, height: 0 });
   const [layers, setLayers] = useState<Record<Layer, Found[] | null>>({ detect: null, faces: null, bibs: null, text: null });
   const [visible, setVisible] = useState<Record<Layer, boolean>>({ detect: true, faces: true, bibs: true, text: true });
@@ -100,6 +100,7 @@ export function ImageView({ media }: { media: Schemas['Media'] }) {
         },
         closed: () => {
           setRunning((r) => ({ ...r, [task]: false }));
+          onAnalysed?.();
           // A stream that ended without the item (a dropped connection): the job has it.
           if (!gotItem)
             void jobDetail(id).then((j) => {

@@ -9,9 +9,10 @@ import { VideoView } from './VideoView';
 export default function MediaView({ id }: { id: string }) {
   const [record, setRecord] = useState<Schemas['Media'] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const load = () => api.GET('/api/v1/media/{id}', { params: { path: { id } } }).then((r) => setRecord(unwrap(r))).catch(setError);
   useEffect(() => {
     setRecord(null);
-    api.GET('/api/v1/media/{id}', { params: { path: { id } } }).then((r) => setRecord(unwrap(r))).catch(setError);
+    void load();
   }, [id]);
   if (error) return <ErrorNote error={error} />;
   if (!record) return <p class="loading">Loading…</p>;
@@ -29,7 +30,8 @@ export default function MediaView({ id }: { id: string }) {
         </span>{' '}
         · <a href={record.content_url}>original file</a>
       </p>
-      {record.kind === 'video' ? <VideoView media={record} /> : <ImageView media={record} />}
+      {/* An analysis that ends moves the medium's status (AIProcessed or Error): read it again. */}
+      {record.kind === 'video' ? <VideoView media={record} onAnalysed={() => void load()} /> : <ImageView media={record} onAnalysed={() => void load()} />}
     </section>
   );
 }

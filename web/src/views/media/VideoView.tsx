@@ -17,7 +17,7 @@ const WINDOW_S = 30;
  * boxes are held until the next analysed frame — fetched by time range from GET /jobs/{id}/frames as the playhead
  * moves, track colours stable per track id, and the track list, which seeks to a track's first sighting.
  */
-export function VideoView({ media }: { media: Schemas['Media'] }) {
+export function VideoView({ media, onAnalysed }: { media: Schemas['Media']; onAnalysed?: () => void }) {
   const video = useRef<HTMLVideoElement>(null);
   const [size, setSize] = useState({ width: 0, height: 0 });
   const [job, setJob] = useState<Job | null | undefined>(undefined);
@@ -135,6 +135,7 @@ export function VideoView({ media }: { media: Schemas['Media'] }) {
         sync();
       },
       closed: () => {
+        onAnalysed?.();
         void jobDetail(id).then((j) => {
           setJob(j);
           if (jobState(j) === 'FAILED') setError(new Error(j.error ?? 'the analysis failed'));
