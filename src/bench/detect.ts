@@ -3,8 +3,12 @@
  *   1. bare `session.run` on ready tensors: one stream with onnxruntime's default threads (the baseline, as a
  *      Python service runs it), and Argus's own layout (N threads, one single-threaded session each) as a ceiling;
  *   2. the in-process pipeline (decode, letterbox, inference thread, decode outputs, NMS), one and two at a time;
- *   3. the HTTP endpoint of a real server process at concurrency 1, 2 and 4.
- * Each figure is printed in images/s with its ratio to bare inference. Target: HTTP >= 0.9 of bare.
+ *   3. the HTTP endpoint of a real server process at concurrency 1, 2 and 4;
+ *   4. the machine's limit for any pipeline of decoding and inference on these cores: sharp's part alone (sniff,
+ *      header, decode and resize to the model input, as /detect does it) with every core busy, inference alone
+ *      (the N-thread line of 1), and 1/(1/decode + 1/infer), since the two share the cores.
+ * Each figure is printed in images/s with its ratio to bare inference; HTTP at concurrency 4 also as a ratio to
+ * the limit. Targets: HTTP >= 0.9 of bare and of the limit.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import pino from 'pino';
 import { detectObjects, type DetectOptions } from '../app/detect-objects.js';
+import { checkImage } from '../app/load-image.js';
 import { writeChw } from '../domain/image-tensor.js';
 import { planLetterbox } from '../domain/geometry.js';
 import { loadConfig } from '../main/config.js';
@@ -77,6 +82,8 @@ export async function benchDetect(rounds = 8): Promise<void> {
   const deps = { ...services.deps, limits: services.deps.settings.imageLimits };
   const model = await deps.models.require('yolox_nano', 'detect');
   const results: [string, number][] = [];
+  let decodeAlone: number;
+  let inferAlone: number;
 
   try {
     // 1. Bare session.run on tensors prepared beforehand, as a Python service's inner loop would see it.
@@ -95,7 +102,18 @@ export async function benchDetect(rounds = 8): Promise<void> {
     await session.release();
     results.push(['bare session.run, default threads', bare]);
     const streams = config.inferenceThreads;
-    results.push([`bare session.run, ${streams} x ${config.intraOpThreads}-thread`, await bareStreams(model.path, tensors[0]!.data, streams, config.intraOpThreads, n)]);
+    inferAlone = await bareStreams(model.path, tensors[0]!.data, streams, config.intraOpThreads, n);
+    results.push([`bare session.run, ${streams} x ${config.intraOpThreads}-thread`, inferAlone]);
+
+    // 4a. Decoding alone, with as many images in flight as HTTP's highest concurrency (libvips threads on every core).
+    const decodeOnce = async (i: number): Promise<void> => {
+      const p = photos[i % photos.length]!;
+      const info = await checkImage(p, deps.sniffer, deps.decoder, deps.limits);
+      const lb = planLetterbox(info.width, info.height, 416, 416);
+      await deps.decoder.resizeRgb(p, null, lb.width, lb.height);
+    };
+    for (let i = 0; i < photos.length; i++) await decodeOnce(i);
+    decodeAlone = await throughput(n, 4, decodeOnce);
 
     // 2. The in-process pipeline, as /detect runs it.
     for (const p of photos) await detectObjects(deps, p, OPTS);
@@ -108,12 +126,13 @@ export async function benchDetect(rounds = 8): Promise<void> {
   // 3. A real server process over HTTP.
   const port = 21_000 + Math.floor(Math.random() * 9000);
   const server = spawn(process.execPath, [path.join(ROOT, 'dist/main/api.js')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ARGUS_AUTH: 'off', ARGUS_DATA_DIR: dir, LOG_LEVEL: 'warn', ARGUS_RATE_LIMIT_PER_MINUTE: '0' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ARGUS_AUTH: 'off', ARGUS_DATA_DIR: dir, LOG_LEVEL: 'warn', ARGUS_RATE_LIMIT_PER_MINUTE: '0', ARGUS_WARMUP: 'yolox_nano' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 200; i++) {
+    // Up to two minutes: a first start creates the embedded database, slow on a busy machine.
+    for (let i = 0; i < 1200; i++) {
       if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -136,4 +155,12 @@ export async function benchDetect(rounds = 8): Promise<void> {
   console.log(`object detection, yolox_nano 416x416, ${photos.length} test photos x ${rounds} rounds per figure, ${os.availableParallelism()} cores`);
   console.log(`  (Argus: ${config.inferenceThreads} inference thread(s) x ${config.intraOpThreads} intra-op thread(s); ratios are to the first line)`);
   for (const [name, rate] of results) console.log(`  ${name.padEnd(38)} ${rate.toFixed(1).padStart(7)} images/s   ${(rate / bare).toFixed(2)} x bare`);
+  // Decoding and inference share the cores, so per image their times add: no pipeline of the two beats this.
+  const limit = 1 / (1 / decodeAlone + 1 / inferAlone);
+  const http4 = results.find(([name]) => name.endsWith('concurrency 4'))?.[1] ?? 0;
+  console.log(`  the image limit on ${os.availableParallelism()} cores (each part alone with every core busy):`);
+  console.log(`    sharp decode + resize alone, 4 at a time ${decodeAlone.toFixed(1).padStart(7)} images/s`);
+  console.log(`    inference alone, ${config.inferenceThreads} x ${config.intraOpThreads}-thread         ${inferAlone.toFixed(1).padStart(7)} images/s`);
+  console.log(`    limit 1/(1/decode + 1/infer)           ${limit.toFixed(1).padStart(7)} images/s`);
+  console.log(`    HTTP /detect at concurrency 4          ${http4.toFixed(1).padStart(7)} images/s   ${(http4 / limit).toFixed(2)} x limit (target >= 0.90)`);
 }
