@@ -118,6 +118,7 @@ export function ImageView({ media, onAnalysed }: { media: Schemas['Media']; onAn
 
   const shown = LAYERS.flatMap((l) => (visible[l.id] ? (layers[l.id] ?? []) : [])).filter((f) => f.confidence >= minConfidence);
   const any = LAYERS.some((l) => layers[l.id] !== null);
+  const drawn = boxesOf(shown);
 
   return (
     <div class="viewer">
@@ -129,7 +130,7 @@ export function ImageView({ media, onAnalysed }: { media: Schemas['Media']; onAn
             onLoad={(e) => setSize({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
             data-testid="photo"
           />
-          <Overlay width={size.width} height={size.height} boxes={boxesOf(shown)} />
+          <Overlay width={size.width} height={size.height} boxes={drawn} />
         </div>
       </div>
       <aside class="controls" aria-label="Analysis">
@@ -168,7 +169,8 @@ export function ImageView({ media, onAnalysed }: { media: Schemas['Media']; onAn
             <ul class="found" data-testid="found">
               {shown.map((f, i) => (
                 <li key={i} data-layer={f.layer}>
-                  <span class={`dot layer-${f.layer}`} aria-hidden="true" /> {f.label}
+                  {/* The colour of its box on the photo, to tell which is which. */}
+                  <span class={`dot layer-${f.layer}`} style={{ background: drawn[i]!.colour }} aria-hidden="true" /> {f.label}
                   {f.layer !== 'text' && ` ${Math.round(f.confidence * 100)}%`}{' '}
                   <span class="coords">
                     ({Math.round(f.box.x1)}, {Math.round(f.box.y1)})–({Math.round(f.box.x2)}, {Math.round(f.box.y2)})
