@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../src/adapters/db/vector-sql.js';
 import { DB_MODES, multipart, startTestApp, testdata, type TestApp } from './helper.js';
 
 interface Job {
@@ -100,5 +101,93 @@ describe.each(DB_MODES)('HTTP conventions on %s', (mode) => {
     // A field /detect does not take is still refused on the batch.
     const extra = await multipart({ tiling: 'off', files: { data: photo, filename: 'phd.jpg' } });
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/detect/batch', payload: extra.payload, headers: headers(extra.headers) })).statusCode).toBe(422);
+  });
+
+  describe('Idempotency-Key', () => {
+    async function count(table: string): Promise<number> {
+      const rows = rowsOf<{ n: number }>(await t.database.db.execute(`select count(*)::int as n from ${table}`));
+      return rows[0]!.n;
+    }
+
+    it('answers a retry of /analyze with the first answer, and the same key with another body with 409', async () => {
+      const photo = await readFile(testdata('images/dog.jpg'));
+      const up = await multipart({ file: { data: photo, filename: 'dog.jpg' } });
+      const id = (await t.app.inject({ method: 'POST', url: '/api/v1/media', payload: up.payload, headers: headers(up.headers) })).json<{ id: string }>().id;
+      const jobs = await count('jobs');
+      const send = (body: object, k = 'retry-1'): Promise<import('light-my-request').Response> =>
+        t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: body, headers: headers({ 'idempotency-key': k }) });
+      const first = await send({ media_id: id, tasks: ['blur'] });
+      expect(first.statusCode, first.body).toBe(202);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      // Same body with its keys in another order: the same request.
+      const again = await send({ tasks: ['blur'], media_id: id });
+      expect(again.statusCode).toBe(202);
+      expect(again.json()).toEqual(first.json());
+      expect(again.headers.location).toBe(first.headers.location);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(await count('jobs')).toBe(jobs + 1);
+
+      const other = await send({ media_id: id, tasks: ['detect'] });
+      expect(other.statusCode).toBe(409);
+      expect(other.json().error).toMatchObject({ code: 'CONFLICT', details: [{ field: 'Idempotency-Key', problem: 'reused with another request' }] });
+      expect(await count('jobs')).toBe(jobs + 1);
+
+      // Keys belong to their owner: another owner's same key is a new request.
+      const stranger = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { image_url: 'https://example.com/a.jpg', tasks: ['blur'] }, headers: { 'x-api-key': await t.keyFor('contract-other'), 'idempotency-key': 'retry-1' } });
+      expect(stranger.statusCode, stranger.body).toBe(202);
+      expect(stranger.json().task_id).not.toBe(first.json().task_id);
+
+      const bad = await send({ media_id: id, tasks: ['blur'] }, 'has spaces in it');
+      expect(bad.statusCode).toBe(422);
+    });
+
+    it('forgets the key of a request that failed, so that a retry runs', async () => {
+      // No face on a photo of a dog: the enrollment fails inside the work the key guards.
+      const enroll = async (file: string): Promise<number> => {
+        const f = await multipart({ person_name: 'Retry', collection: 'idem', file: { data: await readFile(testdata(file)), filename: 'p.jpg' } });
+        return (await t.app.inject({ method: 'POST', url: '/api/v1/faces/enroll', payload: f.payload, headers: headers({ ...f.headers, 'idempotency-key': 'after-failure' }) })).statusCode;
+      };
+      expect(await enroll('images/dog.jpg')).toBe(422);
+      expect(await enroll('faces/person02_ref_01.jpg')).toBe(201);
+    });
+
+    it('replays a batch upload without storing its files again or queueing a second job', async () => {
+      const photo = await readFile(testdata('images/HappyFish.jpg'));
+      const form = async (): Promise<{ payload: Buffer; headers: Record<string, string> }> => multipart({ files: { data: photo, filename: 'fish.jpg' } });
+      const jobs = await count('jobs');
+      const a = await form();
+      const first = await t.app.inject({ method: 'POST', url: '/api/v1/blur/detect/batch', payload: a.payload, headers: headers({ ...a.headers, 'idempotency-key': 'batch-1' }) });
+      expect(first.statusCode, first.body).toBe(202);
+      const staging = async (): Promise<string[]> => (await import('node:fs/promises')).readdir(t.dir, { recursive: true }).then((f) => f.filter((n) => String(n).includes('.partial-')));
+      expect(await staging(), 'after the first').toEqual([]);
+      // Another multipart boundary, the same form: the same request.
+      const b = await form();
+      const again = await t.app.inject({ method: 'POST', url: '/api/v1/blur/detect/batch', payload: b.payload, headers: headers({ ...b.headers, 'idempotency-key': 'batch-1' }) });
+      expect(again.statusCode).toBe(202);
+      expect(again.json()).toEqual(first.json());
+      expect(await count('jobs')).toBe(jobs + 1);
+      const left = await staging();
+      expect(left, JSON.stringify(left)).toEqual([]);
+      // The same key on another route is another request.
+      const c = await form();
+      const elsewhere = await t.app.inject({ method: 'POST', url: '/api/v1/detect/batch', payload: c.payload, headers: headers({ ...c.headers, 'idempotency-key': 'batch-1' }) });
+      expect(elsewhere.statusCode).toBe(409);
+      expect(await staging()).toEqual([]);
+    });
+
+    it('enrolls a face once for a retried enrollment', async () => {
+      const photo = await readFile(testdata('faces/person01_ref_01.jpg'));
+      const enroll = async (): Promise<import('light-my-request').Response> => {
+        const f = await multipart({ person_name: 'Once', collection: 'idem', file: { data: photo, filename: 'p.jpg' } });
+        return t.app.inject({ method: 'POST', url: '/api/v1/faces/enroll', payload: f.payload, headers: headers({ ...f.headers, 'idempotency-key': 'enroll-1' }) });
+      };
+      const first = await enroll();
+      expect(first.statusCode, first.body).toBe(201);
+      const again = await enroll();
+      expect(again.statusCode).toBe(201);
+      expect(again.json()).toEqual(first.json());
+      const person = await t.app.inject({ url: first.headers.location as string, headers: headers() });
+      expect(person.json().faces).toHaveLength(1);
+    });
   });
 });

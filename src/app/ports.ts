@@ -545,6 +545,30 @@ export interface FaceMatch {
 }
 
 /** Persistence and vector search of enrolled faces (pgvector, HNSW on cosine distance). */
+/** The first answer to a request sent with an Idempotency-Key. */
+export interface IdempotencyRecord {
+  readonly ownerId: string;
+  readonly key: string;
+  /** SHA-256 of what the request asked for (route and canonical body). */
+  readonly fingerprint: string;
+  /** Null while the first request runs. */
+  readonly status: number | null;
+  readonly body: unknown;
+  readonly location: string | null;
+  readonly createdAt: Date;
+}
+
+/** Where Idempotency-Key answers are kept (shared by every API instance). */
+export interface IdempotencyRepository {
+  /** Takes the key for a new request; false when the owner has a record of it created at or after `expiredBefore`. */
+  reserve(ownerId: string, key: string, fingerprint: string, now: Date, expiredBefore: Date): Promise<boolean>;
+  find(ownerId: string, key: string): Promise<IdempotencyRecord | null>;
+  /** Stores the first request's answer. */
+  complete(ownerId: string, key: string, answer: { status: number; body: unknown; location: string | null }): Promise<void>;
+  /** Forgets a key whose first request failed, so that a retry with it runs again. */
+  release(ownerId: string, key: string): Promise<void>;
+}
+
 export interface FaceRepository {
   createPerson(person: PersonRecord): Promise<void>;
   findPerson(ownerId: string, id: string): Promise<PersonRecord | null>;

@@ -29,6 +29,7 @@ import type {
   MediaRepository,
   ModelCatalog,
   FaceRepository,
+  IdempotencyRepository,
   BibRepository,
   WebhookRepository,
 } from '../app/ports.js';
@@ -91,6 +92,8 @@ export interface AppDeps {
   /** Refuses a malformed user-supplied URL (422) before it is queued. */
   readonly checkUrl: (url: string) => void;
   readonly webhooks: WebhookRepository;
+  /** First answers to POSTs sent with an Idempotency-Key. */
+  readonly idempotency: IdempotencyRepository;
   readonly faces: FaceRepository;
   /** The bib index (bibs and faces per stored medium). */
   readonly bibs: BibRepository;

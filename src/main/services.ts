@@ -48,6 +48,7 @@ import { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
 import { openDatabase, type Database } from '../adapters/db/database.js';
 import { SqlMediaRepository } from '../adapters/db/media-repository.js';
 import { SqlSessionRepository } from '../adapters/db/session-repository.js';
+import { SqlIdempotencyRepository } from '../adapters/db/idempotency-repository.js';
 import { FileTypeSniffer } from '../adapters/media/file-type-sniffer.js';
 import { SharpImageDecoder } from '../adapters/media/sharp-image-decoder.js';
 import { LocalBlobStore } from '../adapters/storage/local-blob-store.js';
@@ -238,6 +239,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
 
   const deps: AppDeps = {
     logger,
+    idempotency: new SqlIdempotencyRepository(database.db),
     media,
     blobs,
     locks,

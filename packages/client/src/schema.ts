@@ -2290,7 +2290,10 @@ export interface operations {
     analyze: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and the same request within 24 h get the first answer (Idempotent-Replayed: true); the same key with another request is a 409. 1-255 visible ASCII characters, e.g. a UUID */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2844,7 +2847,10 @@ export interface operations {
     searchFacesBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and the same request within 24 h get the first answer (Idempotent-Replayed: true); the same key with another request is a 409. 1-255 visible ASCII characters, e.g. a UUID */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2938,7 +2944,10 @@ export interface operations {
     detectBlurBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and the same request within 24 h get the first answer (Idempotent-Replayed: true); the same key with another request is a 409. 1-255 visible ASCII characters, e.g. a UUID */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3028,7 +3037,10 @@ export interface operations {
     detectObjectsBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and the same request within 24 h get the first answer (Idempotent-Replayed: true); the same key with another request is a 409. 1-255 visible ASCII characters, e.g. a UUID */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3126,7 +3138,10 @@ export interface operations {
     recognizeBibsBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and the same request within 24 h get the first answer (Idempotent-Replayed: true); the same key with another request is a 409. 1-255 visible ASCII characters, e.g. a UUID */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3306,7 +3321,10 @@ export interface operations {
     enrollFace: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and the same request within 24 h get the first answer (Idempotent-Replayed: true); the same key with another request is a 409. 1-255 visible ASCII characters, e.g. a UUID */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };

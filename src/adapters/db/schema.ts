@@ -307,3 +307,21 @@ export const sessions = pgTable(
   },
   (t) => [index('sessions_expires_idx').on(t.expiresAt), index('sessions_key_idx').on(t.keyId)],
 );
+
+/**
+ * Idempotency-Key records: the first answer to a POST that created work, replayed for a retry with the same key and
+ * the same request (its fingerprint), kept 24 h. `status` is null while the first request is still running.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    ownerId: text('owner_id').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    status: smallint('status'),
+    body: jsonb('body'),
+    location: text('location'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);

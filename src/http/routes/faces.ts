@@ -7,12 +7,15 @@ import { mediaWithFace } from '../../app/face-media-search.js';
 import type { AiSettingsRepository, BibRepository, PersonRecord } from '../../app/ports.js';
 import type { AiSettings } from '../../domain/ai-settings.js';
 import { AppError } from '../../domain/errors.js';
+import type { IdempotencyDeps } from '../../app/idempotency.js';
+import { answerOnce } from '../idempotency.js';
+import { createHash } from 'node:crypto';
 import { fileBuffer, multipartRoute, readForm } from '../plugins/multipart-form.js';
-import { errorResponses, Paging, secured } from '../schemas/common.js';
+import { errorResponses, IdempotencyHeaders, Paging, secured } from '../schemas/common.js';
 import { CollectionList, CompareResponse, EnrollResponse, FaceDetectResponse, FaceMediaResponse, FaceSearchResponse, PersonDetail, PersonList } from '../schemas/faces.js';
 
 /** What the face routes need. */
-export interface FaceRouteDeps extends FacesDeps {
+export interface FaceRouteDeps extends FacesDeps, IdempotencyDeps {
   readonly bibs: BibRepository;
   readonly settings: AiSettingsRepository;
   readonly defaults: AiSettings;
@@ -77,7 +80,8 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
   const settingsOf = async (ownerId: string, threshold?: number): Promise<FaceSettings> => faceSettingsFrom(await effectiveSettings(deps, ownerId), threshold);
   const form = (summary: string, body: TSchema, response: TSchema, codes: number[], status = 200) => ({
     ...multipartRoute,
-    schema: { tags: ['faces'], summary, consumes: ['multipart/form-data'], body, security: secured, response: { [status]: response, ...errorResponses(...codes) } },
+    // The routes that create something (201) take an Idempotency-Key.
+    schema: { tags: ['faces'], summary, consumes: ['multipart/form-data'], body, ...(status === 201 ? { headers: IdempotencyHeaders } : {}), security: secured, response: { [status]: response, ...errorResponses(...codes) } },
   });
   /** A collection that holds nobody is unknown: 404, rather than an empty answer that hides a typo. */
   const requireCollection = async (ownerId: string, collection: string): Promise<void> => {
@@ -102,12 +106,16 @@ export const faceRoutes: FastifyPluginAsyncTypebox<FaceRouteDeps> = async (app, 
     ),
     async (request, reply) => {
       const { fields, images } = await readImages<Static<typeof EnrollFields>>(request, EnrollFields, ['file'], deps.maxImageBytes);
-      const enrolled = await enrollFace(
-        deps,
-        { ownerId: request.principal.ownerId, data: images.get('file') as Buffer, collection: fields.collection, personName: fields.person_name, personId: fields.person_id, faceIndex: fields.face_index },
-        await settingsOf(request.principal.ownerId),
-      );
-      return reply.status(201).header('location', `/api/v1/faces/persons/${String(enrolled.person_id)}`).send(enrolled);
+      const data = images.get('file') as Buffer;
+      const photo = createHash('sha256').update(data).digest('hex');
+      return answerOnce(deps, request, reply, { fields, photo }, async () => {
+        const enrolled = await enrollFace(
+          deps,
+          { ownerId: request.principal.ownerId, data, collection: fields.collection, personName: fields.person_name, personId: fields.person_id, faceIndex: fields.face_index },
+          await settingsOf(request.principal.ownerId),
+        );
+        return { status: 201, body: enrolled, location: `/api/v1/faces/persons/${String(enrolled.person_id)}` };
+      });
     },
   );
 

@@ -13,9 +13,11 @@ import { sanitizeFilename } from '../../domain/media-kind.js';
 import { AppError, isAppError } from '../../domain/errors.js';
 import { isFinalState, isFinished, parseTasks, statusOfState, type JobEvent, type JobInput, type JobOptions, type JobTask } from '../../domain/job.js';
 import { fileBytes, multipartRoute, parseFields, readForm, readRawForm } from '../plugins/multipart-form.js';
-import { errorResponses, secured } from '../schemas/common.js';
+import { errorResponses, IdempotencyHeaders, secured } from '../schemas/common.js';
 import { AnalyzeAccepted, AnalyzeFields, AnalyzeJson, BatchAccepted, FaceBatchFields, Job, JobFramesPage, JobFramesQuery, JobId, JobList, JobListQuery, TaskResult, jobFramesView, jobView, taskResultView } from '../schemas/jobs.js';
 import { DetectFields } from '../schemas/detect.js';
+import { answerOnce, idempotencyKeyOf } from '../idempotency.js';
+import type { Answer, IdempotencyDeps } from '../../app/idempotency.js';
 
 /**
  * How uploads of streamable videos are analysed while they arrive: by this process, the bytes teed to its decoder
@@ -24,7 +26,7 @@ import { DetectFields } from '../schemas/detect.js';
 export type LiveUploads = { readonly kind: 'local'; run(job: JobRecord, live: LiveUpload): void } | { readonly kind: 'shared' };
 
 /** What the job routes need. */
-export interface JobRouteDeps extends SubmitJobDeps, IngestMediaDeps {
+export interface JobRouteDeps extends SubmitJobDeps, IngestMediaDeps, IdempotencyDeps {
   readonly maxUploadBytes: number;
   readonly maxBatchFiles: number;
   /** Checks a user-supplied URL's syntax before it is queued (the fetch itself checks where it leads). */
@@ -110,16 +112,14 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         summary: 'Queue an analysis: JSON {video_url | image_url | media_id, tasks, callback_url, settings}, or a multipart upload (file, tasks, callback_url)',
         consumes: ['application/json', 'multipart/form-data'],
         body: AnalyzeJson,
+        headers: IdempotencyHeaders,
         security: secured,
         response: { 202: AnalyzeAccepted, ...errorResponses(400, 401, 404, 413, 415, 422) },
       },
     },
     async (request, reply) => {
       const ownerId = request.principal.ownerId;
-      if (request.isMultipart()) {
-        const taken = await analyzeUpload(request);
-        return reply.status(202).header('location', taken.poll_url).send(taken);
-      }
+      if (request.isMultipart()) return analyzeUpload(request, reply);
       // JSON bodies are checked here (the route's validator passes multipart streams through): unknown fields → 422.
       const body = parseFields<Static<typeof AnalyzeJson>>(AnalyzeJson, request.body ?? {});
       const given = [body.video_url, body.image_url, body.media_id].filter((v) => v !== undefined).length;
@@ -139,8 +139,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         kind = body.video_url !== undefined ? 'video' : 'image';
         input = { url };
       }
-      const job = await submitJob(deps, { ownerId, kind, inputs: [input], ...asked, settings: body.settings });
-      return reply.status(202).header('location', `/api/v1/jobs/${job.id}`).send(accepted(job, 'mediaId' in input ? input.mediaId : undefined));
+      return answerOnce(deps, request, reply, body, async () => {
+        const job = await submitJob(deps, { ownerId, kind, inputs: [input], ...asked, settings: body.settings });
+        return { status: 202, body: accepted(job, 'mediaId' in input ? input.mediaId : undefined), location: `/api/v1/jobs/${job.id}` };
+      });
     },
   );
 
@@ -234,13 +236,13 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         summary: 'Face detection or search (operation=detect|search) on up to 100 images (repeated multipart field files) as a job',
         consumes: ['multipart/form-data'],
         body: Type.Object({ files: Type.Array(Type.String({ format: 'binary' })), ...FaceBatchFields.properties }),
+        headers: IdempotencyHeaders,
         security: secured,
         response: { 202: BatchAccepted, ...errorResponses(400, 401, 413, 415, 422) },
       },
     },
     async (request, reply) => {
-      const job = await submitBatch(request.principal.ownerId, 'faces', request, FaceBatchFields);
-      return reply.status(202).header('location', job.poll_url).send(job);
+      return submitBatch(request, reply, 'faces', FaceBatchFields);
     },
   );
 
@@ -258,24 +260,24 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
           summary,
           consumes: ['multipart/form-data'],
           body: Type.Object({ files: Type.Array(Type.String({ format: 'binary' })), ...fields.properties }),
+          headers: IdempotencyHeaders,
           security: secured,
           response: { 202: BatchAccepted, ...errorResponses(400, 401, 413, 415, 422) },
         },
       },
-      async (request, reply) => {
-        const job = await submitBatch(request.principal.ownerId, task, request, fields);
-        return reply.status(202).header('location', job.poll_url).send(job);
-      },
+      async (request, reply) => submitBatch(request, reply, task, fields),
     );
   }
 
   /**
    * `/analyze` with an uploaded file. The file is staged while the form is read and committed only once every
    * field is valid, so a refused request leaves no record and no file. A video in a container ffmpeg can read from a
-   * pipe is analysed as it arrives (see analyzeLive); anything else once stored.
+   * pipe is analysed as it arrives (see analyzeLive); anything else once stored — and always when the request has an
+   * Idempotency-Key, since a replay is known only once the whole file has been read and must not start any work.
    */
-  async function analyzeUpload(request: FastifyRequest): Promise<Static<typeof AnalyzeAccepted>> {
+  async function analyzeUpload(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const ownerId = request.principal.ownerId;
+    const keyed = idempotencyKeyOf(request) !== undefined;
     let staged: StagedUpload | undefined;
     let live: LiveAnalysis | undefined;
     let raw: Record<string, string>;
@@ -285,7 +287,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
         maxFileBytes: deps.maxUploadBytes,
         fileFields: ['file'],
         onFile: async (part, early) => {
-          if (deps.liveUploads && STREAMABLE.test(sanitizeFilename(part.filename))) {
+          if (!keyed && deps.liveUploads && STREAMABLE.test(sanitizeFilename(part.filename))) {
             live = await analyzeLive(ownerId, part, analyzeRequest(parseFields<AnalyzeForm>(AnalyzeFields, { ...early })), deps.liveUploads);
             staged = await live.staged;
           } else {
@@ -297,18 +299,25 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       const asked = analyzeRequest(parseFields<AnalyzeForm>(AnalyzeFields, raw));
       if (live) {
         const job = await live.finish(asked);
-        return accepted(job, job.inputs[0] && 'mediaId' in job.inputs[0] ? job.inputs[0].mediaId : undefined);
+        return reply.status(202).header('location', `/api/v1/jobs/${job.id}`).send(accepted(job, job.inputs[0] && 'mediaId' in job.inputs[0] ? job.inputs[0].mediaId : undefined));
       }
       const upload = staged;
-      staged = undefined;
-      const { record, created } = await commitUpload(deps, ownerId, upload);
-      try {
-        const job = await submitJob(deps, { ownerId, kind: record.kind, inputs: [{ mediaId: record.id, name: record.name }], ...asked });
-        return accepted(job, record.id);
-      } catch (err) {
-        if (created) await deleteMedia(deps, ownerId, record.id).catch(() => undefined);
-        throw err;
-      }
+      const sent = await answerOnce(deps, request, reply, { fields: raw, file: upload.id }, async () => {
+        staged = undefined;
+        const { record, created } = await commitUpload(deps, ownerId, upload);
+        try {
+          const job = await submitJob(deps, { ownerId, kind: record.kind, inputs: [{ mediaId: record.id, name: record.name }], ...asked });
+          return { status: 202, body: accepted(job, record.id), location: `/api/v1/jobs/${job.id}` };
+        } catch (err) {
+          if (created) await deleteMedia(deps, ownerId, record.id).catch(() => undefined);
+          throw err;
+        }
+      }, async () => {
+        // A replayed answer: this copy of the file is not needed.
+        if (staged) await discardUpload(deps, staged);
+        staged = undefined;
+      });
+      return sent;
     } catch (err) {
       await live?.abandon(err);
       if (staged) await discardUpload(deps, staged);
@@ -382,12 +391,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
    * Stages each uploaded image, then — once every field is valid — commits them and queues one batch job. A refused
    * file or field leaves none of the request's files or records behind.
    */
-  async function submitBatch(
-    ownerId: string,
-    task: JobTask,
-    request: FastifyRequest,
-    schema: TSchema,
-  ): Promise<Static<typeof BatchAccepted>> {
+  async function submitBatch(request: FastifyRequest, reply: FastifyReply, task: JobTask, schema: TSchema): Promise<FastifyReply> {
+    const ownerId = request.principal.ownerId;
     const staged: StagedUpload[] = [];
     const added: MediaRecord[] = [];
     try {
@@ -413,15 +418,22 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
       });
       if (staged.length === 0) throw new AppError('VALIDATION_ERROR', "no files: send the images in the repeated multipart field 'files'", [{ field: 'files', problem: 'missing' }]);
       const asked = analyzeRequest(fields);
-      const inputs: JobInput[] = [];
-      while (staged.length > 0) {
-        const { record, created } = await commitUpload(deps, ownerId, staged.shift() as StagedUpload);
-        if (created) added.push(record);
-        inputs.push({ mediaId: record.id, name: record.name });
-      }
-      const settings = task === 'detect' ? detectOverrides(fields) : undefined;
-      const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, ...asked, tasks: [task], ...(settings ? { settings } : {}) });
-      return { job_id: job.id, poll_url: `/api/v1/jobs/${job.id}`, status_url: `/api/v1/jobs/${job.id}`, events_url: `/api/v1/jobs/${job.id}/events`, total: inputs.length, media_ids: inputs.map((i) => ('mediaId' in i ? i.mediaId : '')) };
+      const sent = await answerOnce(deps, request, reply, { fields, files: staged.map((s) => s.id) }, async (): Promise<Answer<Static<typeof BatchAccepted>>> => {
+        const inputs: JobInput[] = [];
+        while (staged.length > 0) {
+          const { record, created } = await commitUpload(deps, ownerId, staged.shift() as StagedUpload);
+          if (created) added.push(record);
+          inputs.push({ mediaId: record.id, name: record.name });
+        }
+        const settings = task === 'detect' ? detectOverrides(fields) : undefined;
+        const job = await submitJob(deps, { ownerId, kind: 'batch', inputs, ...asked, tasks: [task], ...(settings ? { settings } : {}) });
+        const url = `/api/v1/jobs/${job.id}`;
+        return { status: 202, location: url, body: { job_id: job.id, poll_url: url, status_url: url, events_url: `${url}/events`, total: inputs.length, media_ids: inputs.map((i) => ('mediaId' in i ? i.mediaId : '')) } };
+      }, async () => {
+        // A replayed answer: these copies of the files are not needed.
+        while (staged.length > 0) await discardUpload(deps, staged.shift() as StagedUpload);
+      });
+      return sent;
     } catch (err) {
       for (const s of staged) await discardUpload(deps, s);
       for (const m of added) await deleteMedia(deps, ownerId, m.id).catch(() => undefined);

@@ -36,5 +36,12 @@ export const Paging = {
   offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
 };
 
+/** The Idempotency-Key header of the POSTs that create work (documented; checked by src/app/idempotency.ts). */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ description: 'Makes a retry safe: the same key and the same request within 24 h get the first answer (Idempotent-Replayed: true); the same key with another request is a 409. 1-255 visible ASCII characters, e.g. a UUID' }),
+  ),
+});
+
 /** The security requirements of authenticated routes, for OpenAPI. */
 export const secured: { [scheme: string]: string[] }[] = [{ apiKey: [] }, { bearer: [] }];
