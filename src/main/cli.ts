@@ -4,6 +4,12 @@ import { requireDataDir } from '../cli/data-dir.js';
 import { ConfigError, loadConfig, loadEnv } from './config.js';
 import { DataDirLockedError } from './data-dir-lock.js';
 
+// `argus keys list | head`: a reader that stops early is not an error; stop quietly as other command-line tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = buildProgram({
   loadConfig: (overrides) => {
     const env = { ...loadEnv(), ...overrides };
