@@ -30,7 +30,7 @@ describe('shrink-on-load keeps detection accuracy', () => {
         const original = await readFile(img.file);
         const meta = await sharp(original).rotate().metadata();
         const file = path.join(dir, path.basename(img.file));
-        await writeFile(file, await sharp(original).rotate().resize(Math.round(meta.width! * FACTOR), Math.round(meta.height! * FACTOR), { kernel: 'lanczos3' }).jpeg({ quality: 92 }).toBuffer());
+        await writeFile(file, await sharp(original).rotate().resize(Math.round(meta.width * FACTOR), Math.round(meta.height * FACTOR), { kernel: 'lanczos3' }).jpeg({ quality: 92 }).toBuffer());
         return { ...img, file };
       }),
     );
