@@ -1,6 +1,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { buildApp } from '../src/http/app.js';
 import { ConfigError, loadConfig } from '../src/main/config.js';
 import { DB_MODES, multipart, startTestApp, type TestApp } from './helper.js';
@@ -53,6 +54,27 @@ describe.each(DB_MODES)('service plumbing on %s', (mode) => {
     const docs = await t.app.inject({ url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('swagger');
+  });
+
+  it('publishes a document that is valid OpenAPI 3.1, with every operation named and tagged', async () => {
+    const spec = (await t.app.inject({ url: '/openapi.json' })).json();
+    expect(spec.openapi).toMatch(/^3\.1\./);
+    const checked = await new Validator().validate(structuredClone(spec));
+    expect(checked.errors ?? [], JSON.stringify(checked.errors)).toEqual([]);
+    expect(checked.valid).toBe(true);
+    const ops = Object.entries(spec.paths as Record<string, Record<string, { operationId?: string; tags?: string[] }>>).flatMap(([p, item]) => Object.entries(item).map(([m, op]) => ({ at: `${m} ${p}`, ...op })));
+    expect(ops.filter((o) => !o.operationId || !o.tags?.length).map((o) => o.at)).toEqual([]);
+    // The event stream, metrics and health are documented as what they are.
+    expect(Object.keys(spec.paths['/api/v1/jobs/{id}/events'].get.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(spec.paths['/api/v1/jobs/{id}/events'].get.description).toMatch(/progress.*item.*frame.*track.*status/s);
+    expect(Object.keys(spec.paths['/metrics'].get.responses['200'].content)).toEqual(['text/plain']);
+    expect(spec.paths['/health/live'].get.operationId).toBeTruthy();
+    // The Idempotency-Key header is offered where work is created.
+    for (const p of ['/api/v1/analyze', '/api/v1/detect/batch', '/api/v1/faces/enroll']) {
+      expect(spec.paths[p].post.parameters.map((x: { name: string; in: string }) => `${x.in}:${x.name}`)).toContain('header:idempotency-key');
+    }
+    // No seed numbers in what users read.
+    expect(JSON.stringify(spec)).not.toMatch(/seed \d{3}/i);
   });
 
   it('counts requests and their latency by route and status in /metrics', async () => {

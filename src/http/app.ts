@@ -168,11 +168,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return false;
     }
   };
-  httpMetrics(app, deps.metrics ?? new Registry(), async (request) => {
-    const bearer = request.headers.authorization?.replace(/^bearer\s+/i, '');
-    if (s.metricsToken && bearer === s.metricsToken) return true;
-    return isAdmin(request);
-  });
 
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
   // Without configured origins no CORS headers are sent: browsers then allow same-origin calls only.
@@ -183,6 +178,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyStatic, { root: process.cwd(), serve: false });
 
   await openapi(app, { version: VERSION });
+  // After the document plugin, so that /metrics is in it.
+  httpMetrics(app, deps.metrics ?? new Registry(), async (request) => {
+    const bearer = request.headers.authorization?.replace(/^bearer\s+/i, '');
+    if (s.metricsToken && bearer === s.metricsToken) return true;
+    return isAdmin(request);
+  });
   if (deps.console) await sessionAuth(app, { sessions: deps.console.sessions, clock: deps.clock, enabled: deps.auth !== null });
   if (deps.console) await consoleSite(app, { root: deps.console.root });
 

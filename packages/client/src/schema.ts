@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics: HTTP requests and latency by route, jobs by kind and state, job durations, inference time, storage sweeps
+         * @description For admin credentials, or the bearer token set in ARGUS_METRICS_TOKEN (with authentication off: anyone).
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -166,7 +186,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A task's state and result (seed 003) */
+        /** A task's state and result (PENDING, PROCESSING, SUCCESS, FAILED) */
         get: operations["getTaskResult"];
         put?: never;
         post?: never;
@@ -200,7 +220,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A job with its progress and results (seed 004) */
+        /** A job with its progress and results */
         get: operations["getJob"];
         put?: never;
         post?: never;
@@ -218,7 +238,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Server-sent events: progress, item, frame, track, status (the last status carries SUCCESS or FAILED); resumes after Last-Event-ID */
+        /**
+         * A job's events as they happen (server-sent events); resumes after Last-Event-ID
+         * @description Each event is `id: <seq>`, `event: <type>`, `data: <JSON>`; a comment line `: keep-alive` comes every 15 s. Events stored before the connection are replayed first, so a client that reconnects with Last-Event-ID misses nothing. Types: `progress` ({done, total, bytes_received?}: total is null while a streamed video's length is unknown), `item` (one image of a batch finished: ItemResult), `frame` (one analysed video frame: index, timestamp, detections, faces, bibs), `track` (a video track started, moved or ended), `status` ({status, error?}: PROCESSING, then SUCCESS, FAILED or CANCELLED, which ends the stream).
+         */
         get: operations["streamJobEvents"];
         put?: never;
         post?: never;
@@ -1224,7 +1247,7 @@ export interface components {
              * @description Job (task) id
              */
             job_id: string;
-            /** @description Where to poll the job (seed 004); the same as status_url */
+            /** @description Where to poll the job; the same as status_url */
             poll_url: string;
             status_url: string;
             events_url: string;
@@ -1599,6 +1622,35 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Missing or bad credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getLiveness: {
         parameters: {
             query?: never;
@@ -2430,7 +2482,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Job (task) id */
+                /** @description The task_id /analyze answered */
                 task_id: string;
             };
             cookie?: never;
@@ -2457,15 +2509,6 @@ export interface operations {
             };
             /** @description Not found (or not yours) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A field is missing or invalid (details name it) */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2702,7 +2745,10 @@ export interface operations {
     streamJobEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The id of the last event received: the stream resumes after it */
+                "last-event-id"?: string;
+            };
             path: {
                 /** @description Job (task) id */
                 id: string;
@@ -2711,13 +2757,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream */
+            /** @description An event stream that ends after the final status event */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/event-stream": string;
                 };
             };
             /** @description Missing or bad credentials */

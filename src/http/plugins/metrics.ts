@@ -4,6 +4,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.js';
+import Type from 'typebox';
+import { ErrorEnvelope } from '../schemas/common.js';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -34,8 +36,19 @@ export function httpMetrics(app: FastifyInstance, registry: Registry, allowed: (
     duration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    if (!(await allowed(request))) throw new AppError('UNAUTHORIZED', 'metrics need admin credentials or the bearer token in ARGUS_METRICS_TOKEN');
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Prometheus metrics: HTTP requests and latency by route, jobs by kind and state, job durations, inference time, storage sweeps',
+        description: 'For admin credentials, or the bearer token set in ARGUS_METRICS_TOKEN (with authentication off: anyone).',
+        response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } }, 401: ErrorEnvelope },
+      },
+    },
+    async (request, reply) => {
+      if (!(await allowed(request))) throw new AppError('UNAUTHORIZED', 'metrics need admin credentials or the bearer token in ARGUS_METRICS_TOKEN');
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
+  );
 }

@@ -37,8 +37,19 @@ export interface JobRouteDeps extends SubmitJobDeps, IngestMediaDeps, Idempotenc
 }
 
 const Params = Type.Object({ id: JobId });
-const TaskParams = Type.Object({ task_id: JobId });
+// Seed 003 types task_id as a string and answers 404 for any task that does not exist, a malformed id included.
+const TaskParams = Type.Object({ task_id: Type.String({ minLength: 1, maxLength: 200, description: 'The task_id /analyze answered' }) });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEARTBEAT_MS = 15_000;
+
+/** The event stream's format, for the OpenAPI document. */
+const SSE_DESCRIPTION = [
+  'Each event is `id: <seq>`, `event: <type>`, `data: <JSON>`; a comment line `: keep-alive` comes every 15 s. Events stored before the',
+  'connection are replayed first, so a client that reconnects with Last-Event-ID misses nothing. Types:',
+  '`progress` ({done, total, bytes_received?}: total is null while a streamed video\'s length is unknown),',
+  '`item` (one image of a batch finished: ItemResult), `frame` (one analysed video frame: index, timestamp, detections, faces, bibs),',
+  '`track` (a video track started, moved or ended), `status` ({status, error?}: PROCESSING, then SUCCESS, FAILED or CANCELLED, which ends the stream).',
+].join(' ');
 /**
  * Containers ffmpeg can decode from a pipe as they arrive. MP4/MOV usually keep their index at the end, so they
  * are analysed from the stored file once the upload is complete.
@@ -148,8 +159,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
 
   app.get(
     '/results/:task_id',
-    { schema: { tags: ['jobs'], summary: "A task's state and result (seed 003)", params: TaskParams, security: secured, response: { 200: TaskResult, ...errorResponses(401, 404, 422) } } },
-    async (request) => taskResultView(await findJob(request.principal.ownerId, request.params.task_id)),
+    { schema: { tags: ['jobs'], summary: "A task's state and result (PENDING, PROCESSING, SUCCESS, FAILED)", params: TaskParams, security: secured, response: { 200: TaskResult, ...errorResponses(401, 404) } } },
+    async (request) => {
+      const id = request.params.task_id;
+      if (!UUID.test(id)) throw new AppError('NOT_FOUND', `task ${id} not found`);
+      return taskResultView(await findJob(request.principal.ownerId, id));
+    },
   );
 
   app.get(
@@ -164,7 +179,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
 
   app.get(
     '/jobs/:id',
-    { schema: { tags: ['jobs'], summary: 'A job with its progress and results (seed 004)', params: Params, security: secured, response: { 200: Job, ...errorResponses(401, 404, 422) } } },
+    { schema: { tags: ['jobs'], summary: 'A job with its progress and results', params: Params, security: secured, response: { 200: Job, ...errorResponses(401, 404, 422) } } },
     async (request) => jobView(await findJob(request.principal.ownerId, request.params.id)),
   );
 
@@ -189,10 +204,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteDeps> = async (app, de
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Server-sent events: progress, item, frame, track, status (the last status carries SUCCESS or FAILED); resumes after Last-Event-ID',
+        summary: "A job's events as they happen (server-sent events); resumes after Last-Event-ID",
+        description: SSE_DESCRIPTION,
         params: Params,
+        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'The id of the last event received: the stream resumes after it' })) }),
         security: secured,
-        response: { 200: Type.Unsafe({ type: 'string', description: 'text/event-stream' }), ...errorResponses(401, 404, 422) },
+        response: { 200: { description: 'An event stream that ends after the final status event', content: { 'text/event-stream': { schema: Type.String({ description: SSE_DESCRIPTION }) } } }, ...errorResponses(401, 404, 422) },
       },
     },
     async (request, reply) => {

@@ -38,7 +38,7 @@ export const AnalyzeAccepted = named(
   'AnalyzeAccepted',
   Type.Object({
     task_id: JobId,
-    status_endpoint: Type.String({ description: "Seed 003's status view: GET it for the state and result" }),
+    status_endpoint: Type.String({ description: 'The task view (/results): GET it for the state and result' }),
     events_endpoint: Type.String({ description: 'Server-sent events of the job' }),
     poll_url: Type.String({ description: "The job's own view (progress, items)" }),
     media_id: Type.Optional(Type.String()),
@@ -57,7 +57,7 @@ export const FaceBatchFields = Type.Object(
 
 export const BatchAccepted = named('BatchAccepted', Type.Object({
   job_id: JobId,
-  poll_url: Type.String({ description: 'Where to poll the job (seed 004); the same as status_url' }),
+  poll_url: Type.String({ description: 'Where to poll the job; the same as status_url' }),
   status_url: Type.String(),
   events_url: Type.String(),
   total: Type.Integer(),
@@ -154,7 +154,7 @@ export const TaskResult = named(
   Type.Object({
     task_id: JobId,
     status: Type.Union([Type.Literal('PENDING'), Type.Literal('PROCESSING'), Type.Literal('SUCCESS'), Type.Literal('FAILED')], {
-      description: "Seed 003's four states: a cancelled job is FAILED here, with error_message 'cancelled'",
+      description: "Four states here: a cancelled job is FAILED, with error_message 'cancelled'",
     }),
     result: JobResult,
     error_message: Type.Union([Type.String(), Type.Null()]),
@@ -193,7 +193,7 @@ export const Job = named(
     callback_url: Type.Union([Type.String(), Type.Null()]),
     poll_url: Type.String(),
     events_url: Type.String(),
-    result_url: Type.String({ description: "Seed 003's view of the same job" }),
+    result_url: Type.String({ description: 'The task view (/results) of the same job' }),
     frames_url: Type.Optional(Type.String({ description: "A video's analysed frames" })),
     created_at: Type.String({ format: 'date-time' }),
     started_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
