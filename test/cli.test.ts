@@ -131,6 +131,8 @@ describe('argus CLI against a running server', () => {
     expect(s.status).toBe('SUCCESS');
     expect(s.result.items[0]!.faces.collection).toBe('team');
     expect(s.result.items[0]!.faces.faces[0]!.matches[0]!.person_name).toBe('Person 1');
+    const searchedJob = unwrap(await api.GET('/api/v1/jobs/{id}', { params: { path: { id: s.task_id } } }));
+    expect(searchedJob).toMatchObject({ collection: 'team', operation: 'search' });
 
     // detect: faces found, no search (no collection, no matches).
     const detected = await cli(['analyze', photo, '--tasks', 'faces', '--operation', 'detect'], env);

@@ -947,7 +947,7 @@ export interface components {
              * @description Job (task) id
              */
             task_id: string;
-            /** @description Seed 003's status view: GET it for the state and result */
+            /** @description The task view (/results): GET it for the state and result */
             status_endpoint: string;
             /** @description Server-sent events of the job */
             events_endpoint: string;
@@ -962,7 +962,7 @@ export interface components {
              * @description Job (task) id
              */
             task_id: string;
-            /** @description Seed 003's four states: a cancelled job is FAILED here, with error_message 'cancelled' */
+            /** @description Four states here: a cancelled job is FAILED, with error_message 'cancelled' */
             status: "PENDING" | "PROCESSING" | "SUCCESS" | "FAILED";
             result: components["schemas"]["BatchResult"] | components["schemas"]["VideoResult"] | null;
             error_message: string | null;
@@ -1204,7 +1204,7 @@ export interface components {
             callback_url: string | null;
             poll_url: string;
             events_url: string;
-            /** @description Seed 003's view of the same job */
+            /** @description The task view (/results) of the same job */
             result_url: string;
             /** @description A video's analysed frames */
             frames_url?: string;
