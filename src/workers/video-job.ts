@@ -304,7 +304,14 @@ async function analyseVideo(
       ...(job.tasks.includes('blur') ? { blur: laplacianVariance(rgbToGrey(frame.data, 3, frame.width, frame.height)) } : {}),
     };
   };
-  await runPipeline((stop) => deps.videos.frames(input, sampling, stop), detectFrame, finishOne, deps.inFlight, signal);
+  try {
+    await runPipeline((stop) => deps.videos.frames(input, sampling, stop), detectFrame, finishOne, deps.inFlight, signal);
+  } catch (err) {
+    // The decoder closes a stream it has read; one that failed before reading it (no ffmpeg here) leaves it open, and
+    // an upload teed to it would wait for it once past the tee's lag. Not awaited: closing cannot fail the job further.
+    if (typeof source !== 'string') source[Symbol.asyncIterator]().return?.()?.catch(() => undefined);
+    throw err;
+  }
   if (analysed === 0) throw new AppError('BAD_REQUEST', 'the video has no frames that could be decoded');
   await saveFrames();
   // The last frames' track changes, and the final progress (done = total).
