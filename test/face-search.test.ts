@@ -89,7 +89,8 @@ describe.each(DB_MODES)('face search scopes on %s', (mode) => {
     return rows.map((r) => r.indexname);
   }
 
-  const big = { ownerId: 'alice', collection: "O'Brien \"marathon\" 2026", model: MODEL };
+  // Quotes and a backslash: the scope's index and its search spell the collection as SQL literals.
+  const big = { ownerId: 'alice', collection: 'O\'Brien "marathon" \\ 2026', model: MODEL };
   const small = { ownerId: 'alice', collection: 'club', model: MODEL };
   let bigIds: string[] = [];
   let smallIds: string[] = [];

@@ -13,7 +13,7 @@ import type { FaceMatch, FaceRecord, FaceRepository, PersonRecord } from '../../
 import type { Db } from './database.js';
 import { forgetPersonTraces } from './person-traces.js';
 import { faceEmbeddings, persons } from './schema.js';
-import { DEFAULT_VECTOR_INDEX, rowsOf, scopeIndexName, scopeIndexSql, vectorLiteral, type FaceScope, type VectorIndexOptions } from './vector-sql.js';
+import { DEFAULT_VECTOR_INDEX, literalOf, rowsOf, scopeIndexName, scopeIndexSql, vectorLiteral, type FaceScope, type VectorIndexOptions } from './vector-sql.js';
 
 /** Candidates fetched per requested person: several faces of one person may come first. */
 const OVERFETCH = 5;
@@ -206,22 +206,30 @@ export class SqlFaceRepository implements FaceRepository {
   /** The scope's `n` nearest faces by its own HNSW index (half precision), re-ranked at full precision. */
   async approximate(scope: FaceScope, embedding: Float32Array, n: number): Promise<Candidate[]> {
     const literal = `'${vectorLiteral(embedding)}'`;
-    const half = sql.raw(`${literal}::halfvec(${scope.dims})`);
-    const full = sql.raw(`${literal}::vector(${scope.dims})`);
-    const rows = await this.db.transaction(async (tx) => {
-      await tx.execute(sql.raw(`set local hnsw.ef_search = ${Math.max(this.vectors.efSearch, n)}`));
-      // The filter repeats the partial index's predicate word for word: the index then holds only this scope's rows.
-      return tx.execute(sql`
-      select c.id, c.person_id, p.name, c.embedding::vector(${sql.raw(String(scope.dims))}) <=> ${full} as distance from (
+    const d = String(scope.dims);
+    const efSearch = `set local hnsw.ef_search = ${Math.max(this.vectors.efSearch, n)}`;
+    // The filter repeats the partial index's predicate word for word: the index then holds only this scope's rows.
+    const query = `
+      select c.id, c.person_id, p.name, c.embedding::vector(${d}) <=> ${literal}::vector(${d}) as distance from (
         select id, person_id, embedding
         from face_embeddings
-        where owner_id = ${scope.ownerId} and collection = ${scope.collection} and model = ${scope.model} and dims = ${scope.dims}
-        order by embedding::halfvec(${sql.raw(String(scope.dims))}) <=> ${half}
-        limit ${n}
+        where owner_id = ${literalOf(scope.ownerId)} and collection = ${literalOf(scope.collection)} and model = ${literalOf(scope.model)} and dims = ${d}
+        order by embedding::halfvec(${d}) <=> ${literal}::halfvec(${d})
+        limit ${Math.trunc(n)}
       ) c join persons p on p.id = c.person_id
-      order by 4`);
-    });
-    return rowsOf<Candidate>(rows);
+      order by 4`;
+    if (this.kind === 'postgres') {
+      // One round trip instead of four (BEGIN, SET, SELECT, COMMIT): statements sent together in one simple query run
+      // as one implicit transaction, which SET LOCAL lasts until. Every value is a literal, so none is a parameter.
+      const results: unknown = await this.db.execute(sql.raw(`${efSearch};${query}`));
+      return rowsOf<Candidate>(Array.isArray(results) ? results.at(-1) : results);
+    }
+    return rowsOf<Candidate>(
+      await this.db.transaction(async (tx) => {
+        await tx.execute(sql.raw(efSearch));
+        return tx.execute(sql.raw(query));
+      }),
+    );
   }
 }
 
