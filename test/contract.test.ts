@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/adapters/db/vector-sql.js';
-import { DB_MODES, multipart, startTestApp, testdata, type TestApp } from './helper.js';
+import { DB_MODES, multipart, waitForJob, startTestApp, testdata, type TestApp } from './helper.js';
 
 interface Job {
   status: string;
@@ -25,14 +25,7 @@ describe.each(DB_MODES)('HTTP conventions on %s', (mode) => {
 
   const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ 'x-api-key': key, ...extra });
 
-  async function waitFor(id: string): Promise<Job> {
-    for (let i = 0; i < 600; i++) {
-      const job = (await t.app.inject({ url: `/api/v1/jobs/${id}`, headers: headers() })).json<Job>();
-      if (['SUCCESS', 'FAILED', 'CANCELLED'].includes(job.status)) return job;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`job ${id} did not finish`);
-  }
+  const waitFor = (id: string): Promise<Job> => waitForJob<Job>(t, key, id);
 
   it('answers a known path asked with another method with 405 and the methods it takes in Allow', async () => {
     const res = await t.app.inject({ method: 'PUT', url: '/api/v1/media', headers: headers() });

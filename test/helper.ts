@@ -104,6 +104,16 @@ export async function startTestApp(mode: 'pglite' | 'postgres', env: Record<stri
   };
 }
 
+/** Polls a job through the API until it ends (SUCCESS, FAILED or CANCELLED); resolves with its view. */
+export async function waitForJob<J extends { status: string }>(t: Pick<TestApp, 'app'>, key: string, id: string): Promise<J> {
+  for (let i = 0; i < 600; i++) {
+    const job = (await t.app.inject({ url: `/api/v1/jobs/${id}`, headers: { 'x-api-key': key } })).json<J>();
+    if (['SUCCESS', 'FAILED', 'CANCELLED'].includes(job.status)) return job;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
 /** A multipart/form-data body built with the platform's FormData (as a browser or fetch client sends it). */
 export async function multipart(parts: Record<string, string | { data: Uint8Array; filename: string; type?: string }>): Promise<{ payload: Buffer; headers: Record<string, string> }> {
   const form = new FormData();

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaStatus } from '../src/domain/media-status.js';
-import { DB_MODES, multipart, startTestApp, testdata, type TestApp } from './helper.js';
+import { DB_MODES, multipart, waitForJob, startTestApp, testdata, type TestApp } from './helper.js';
 
 type Job = { job_id: string; status: string; state: string; progress: { done: number; total: number; percent: number }; items?: Record<string, unknown>[]; result: Record<string, unknown> | null; error: string | null };
 
@@ -34,14 +34,7 @@ describe.each(DB_MODES)('jobs on %s', (mode) => {
 
   const headers = (): Record<string, string> => ({ 'x-api-key': key });
 
-  async function waitFor(id: string): Promise<Job> {
-    for (let i = 0; i < 600; i++) {
-      const job = (await t.app.inject({ url: `/api/v1/jobs/${id}`, headers: headers() })).json<Job>();
-      if (['SUCCESS', 'FAILED', 'CANCELLED'].includes(job.status)) return job;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`job ${id} did not finish`);
-  }
+  const waitFor = (id: string): Promise<Job> => waitForJob<Job>(t, key, id);
 
   it('analyses an uploaded image asynchronously (seed 003) and streams its events', async () => {
     const body = await multipart({ tasks: 'detect,blur', file: { data: await readFile(testdata('images/dog.jpg')), filename: 'dog.jpg' } });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { unwrap, type Schemas } from '@argus/client';
 import type { SqlApiKeyRepository } from '../adapters/db/api-key-repository.js';
 import { createApiKey } from '../app/api-keys.js';
+import { apiKeyView } from '../http/routes/keys.js';
 import type { ApiKeyRecord } from '../app/ports.js';
 import type { Config } from '../main/config.js';
 import { DataDirLockedError } from '../main/data-dir-lock.js';
@@ -20,16 +21,8 @@ export interface KeysCommandContext {
 
 type KeyView = Pick<Schemas['ApiKey'], 'id' | 'name' | 'owner_id' | 'role' | 'prefix' | 'created_at' | 'last_used_at'>;
 
-const fromRecord = (k: ApiKeyRecord): KeyView => ({
-  id: k.id,
-  name: k.name,
-  owner_id: k.ownerId,
-  role: k.role,
-  prefix: k.prefix,
-  created_at: k.createdAt.toISOString(),
-  last_used_at: k.lastUsedAt?.toISOString() ?? null,
-});
-
+/** The key view the API gives, for keys read from the data directory. */
+const fromRecord = (k: ApiKeyRecord): KeyView => apiKeyView(k);
 /** One key as a table row: id, prefix, role, owner, last use, name (the name last: it may hold spaces). */
 const row = (k: KeyView): string => `${k.id}  ${k.prefix}…  ${k.role.padEnd(5)}  ${k.owner_id}  ${k.last_used_at ?? 'never-used'}  ${k.name}`;
 

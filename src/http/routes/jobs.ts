@@ -44,7 +44,7 @@ const HEARTBEAT_MS = 15_000;
 
 /** The event stream's format, for the OpenAPI document. */
 const SSE_DESCRIPTION = [
-  'Each event is `id: <seq>`, `event: <type>`, `data: <JSON>`; a comment line `: keep-alive` comes every 15 s. Events stored before the',
+  'Each event is `id: <n>` (a number that grows with every event of the server, not per job), `event: <type>`, `data: <JSON>`; a comment line `: keep-alive` comes every 15 s. Events stored before the',
   'connection are replayed first, so a client that reconnects with Last-Event-ID misses nothing. Types:',
   '`progress` ({done, total, bytes_received?}: total is null while a streamed video\'s length is unknown),',
   '`item` (one image of a batch finished: ItemResult), `frame` (one analysed video frame: index, timestamp, detections, faces, bibs),',

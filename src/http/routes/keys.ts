@@ -16,7 +16,8 @@ const ApiKey = named('ApiKey', Type.Object({
   last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 }));
 
-const view = (k: ApiKeyRecord): Static<typeof ApiKey> => ({
+/** An API key as the API shows it (never the key or its hash). */
+export const apiKeyView = (k: ApiKeyRecord): Static<typeof ApiKey> => ({
   id: k.id,
   name: k.name,
   owner_id: k.ownerId,
@@ -25,7 +26,6 @@ const view = (k: ApiKeyRecord): Static<typeof ApiKey> => ({
   created_at: k.createdAt.toISOString(),
   last_used_at: k.lastUsedAt?.toISOString() ?? null,
 });
-
 /** `/api/v1/keys`: admins create, list and revoke API keys (the way to do it while the embedded server runs). */
 export const keyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyRepository; clock: Clock }> = async (app, deps) => {
   app.post(
@@ -49,7 +49,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyRepository; cloc
     async (request, reply) => {
       requireAdmin(request);
       const created = await createApiKey(deps, { name: request.body.name, ownerId: request.body.owner_id, role: request.body.role });
-      return reply.status(201).header('location', `/api/v1/keys/${created.record.id}`).send({ key: created.key, api_key: view(created.record) });
+      return reply.status(201).header('location', `/api/v1/keys/${created.record.id}`).send({ key: created.key, api_key: apiKeyView(created.record) });
     },
   );
 
@@ -58,7 +58,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyRepository; cloc
     { schema: { tags: ['keys'], summary: 'List API keys (admin)', security: secured, response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses(401, 403) } } },
     async (request) => {
       requireAdmin(request);
-      return { items: (await deps.keys.list()).map(view) };
+      return { items: (await deps.keys.list()).map(apiKeyView) };
     },
   );
 
