@@ -72,6 +72,13 @@ describe.each(DB_MODES)('HTTP conventions on %s', (mode) => {
     expect(made.headers.location).toBe(`/api/v1/keys/${made.json<{ api_key: { id: string } }>().api_key.id}`);
   });
 
+  it('points a video sent to an image endpoint at /analyze', async () => {
+    const form = await multipart({ file: { data: await readFile(testdata('video/Megamind.avi')), filename: 'Megamind.avi' } });
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/detect', payload: form.payload, headers: headers(form.headers) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('POST /api/v1/analyze') });
+  });
+
   it('takes model, classes, threshold and max_detections on /detect/batch as on /detect', async () => {
     const photo = await readFile(testdata('images/person_horse_dog.jpg'));
     const plain = await multipart({ files: { data: photo, filename: 'phd.jpg' } });

@@ -1,4 +1,5 @@
 import { AppError } from '../domain/errors.js';
+import { kindOfMime } from '../domain/media-kind.js';
 import type { ContentSniffer, ImageDecoder, ImageInfo } from './ports.js';
 
 /** Limits every image analyzer applies before decoding. */
@@ -22,6 +23,10 @@ export async function checkImage(
   if (data.length === 0) throw new AppError('INVALID_IMAGE', 'the file is empty');
   const type = await sniffer.sniff(data.subarray(0, sniffer.headLength));
   if (!type?.mime.startsWith('image/')) {
+    // A video sent here is a common mistake: say where videos go.
+    if (type && kindOfMime(type.mime) === 'video') {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `this endpoint takes one image; ${type.mime} is a video: send it to POST /api/v1/analyze (a job), or upload it with POST /api/v1/media`);
+    }
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', `expected an image (JPEG, PNG, WebP, GIF, TIFF, AVIF), got ${type?.mime ?? 'an unknown format'}`);
   }
   const info = await decoder.probe(data);
