@@ -36,11 +36,12 @@ export interface VectorIndexOptions {
 /**
  * A denser graph than pgvector's defaults (m 16, ef_construction 64): on the bench's synthetic faces, recall@10 at
  * ef_search 100 rose from 0.93 to 0.98 at 100k faces and from 0.72 to 0.88 at 1M, for ~3x the build time.
- * exactBelow 20,000: in the bench (a collection inside 1M faces, on a 2-core machine loaded 5-12x its cores), exact
- * search over 10k faces took 0.9-1.5x the time of an HNSW index of its own (p50 35 vs 38 ms, 15 vs 10 ms) with
- * recall 1.000 and no index to build, and over 100k 7-8x (p50 122 vs 14 ms).
+ * exactBelow 10,000: in the bench (a collection inside 1M faces, 2 cores loaded ~6x), a 10k collection's own index
+ * answered in p50 2.8 / p95 7.1 ms (recall 0.998) against 13.5 / 30.1 ms for exact search, and at 100k 8.5 / 23.6 ms
+ * against 124 / 165 ms. Smaller collections stay exact: complete answers, and no index per small gallery (every
+ * partial index costs the planner a predicate check per search and every insert a predicate test).
  */
-export const DEFAULT_VECTOR_INDEX = { m: 32, efConstruction: 128, efSearch: 100, exactBelow: 20_000 } as const satisfies VectorIndexOptions;
+export const DEFAULT_VECTOR_INDEX = { m: 32, efConstruction: 128, efSearch: 100, exactBelow: 10_000 } as const satisfies VectorIndexOptions;
 
 /** One searchable set of enrolled faces: searches never cross owners, collections, models or sizes. */
 export interface FaceScope {
