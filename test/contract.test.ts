@@ -72,6 +72,23 @@ describe.each(DB_MODES)('HTTP conventions on %s', (mode) => {
     expect(made.headers.location).toBe(`/api/v1/keys/${made.json<{ api_key: { id: string } }>().api_key.id}`);
   });
 
+  it('shows a failed job with its reason and a null result (a failed job once answered 500)', async () => {
+    const text = await multipart({ file: { data: Buffer.from('not an image at all, but long enough to be sniffed as text'), filename: 'x.jpg' } });
+    // Stored media that later cannot be decoded: a PNG header with nothing after it.
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000100000001008020000009091683600000000', 'hex');
+    const broken = await multipart({ file: { data: png, filename: 'broken.png' } });
+    const stored = await t.app.inject({ method: 'POST', url: '/api/v1/media', payload: broken.payload, headers: headers(broken.headers) });
+    expect(stored.statusCode, stored.body).toBe(201);
+    const accepted = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { media_id: stored.json<{ id: string }>().id, tasks: ['detect'] }, headers: headers() });
+    expect(accepted.statusCode, accepted.body).toBe(202);
+    const job = await waitFor(accepted.json<{ task_id: string }>().task_id);
+    expect(job.status).toBe('FAILED');
+    const view = await t.app.inject({ url: `/api/v1/jobs/${accepted.json<{ task_id: string }>().task_id}`, headers: headers() });
+    expect(view.statusCode, view.body).toBe(200);
+    expect(view.json()).toMatchObject({ status: 'FAILED', result: null, error: expect.any(String) });
+    expect(text.payload.length).toBeGreaterThan(0);
+  });
+
   it('points a video sent to an image endpoint at /analyze', async () => {
     const form = await multipart({ file: { data: await readFile(testdata('video/Megamind.avi')), filename: 'Megamind.avi' } });
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/detect', payload: form.payload, headers: headers(form.headers) });

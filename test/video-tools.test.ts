@@ -20,7 +20,10 @@ async function analyseVideo(port: number): Promise<{ status: string; error: stri
   expect(res.status).toBe(202);
   const { task_id: id } = (await res.json()) as { task_id: string };
   for (;;) {
-    const job = (await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${id}`)).json()) as { status: string; error: string | null; progress: { done: number } };
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${id}`);
+    // Any answer but 200 ends the wait with what it said (a 500 must fail the test, not spin until its timeout).
+    if (res.status !== 200) throw new Error(`GET /jobs/${id} answered ${res.status}: ${await res.text()}`);
+    const job = (await res.json()) as { status: string; error: string | null; progress: { done: number } };
     if (job.status === 'SUCCESS' || job.status === 'FAILED') return job;
     await new Promise((r) => setTimeout(r, 200));
   }

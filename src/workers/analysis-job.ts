@@ -57,7 +57,7 @@ export function jobDetectOptions(s: AiSettings): DetectOptions {
 /** Runs `job`; resolves when it is finished (succeeded or failed) and recorded. */
 export async function runAnalysisJob(deps: AnalysisJobDeps, job: JobRecord, signal: AbortSignal, live?: LiveUpload): Promise<void> {
   await emitJobEvent(deps, job.id, 'status', { status: jobState('running') });
-  let result: Record<string, unknown>;
+  let result: Record<string, unknown> | null;
   let failure: string | null = null;
   try {
     if (job.kind === 'video') {
@@ -69,7 +69,8 @@ export async function runAnalysisJob(deps: AnalysisJobDeps, job: JobRecord, sign
   } catch (err) {
     if (err instanceof JobInterrupted || signal.aborted) throw err instanceof JobInterrupted ? err : new JobInterrupted('interrupted');
     failure = err instanceof AppError ? err.message : `internal error: ${err instanceof Error ? err.message : String(err)}`;
-    result = {};
+    // A failed job has no result (its reason is in error); the job view types a result per kind.
+    result = null;
   }
   const at = deps.clock.now();
   const status = failure ? 'failed' : 'succeeded';

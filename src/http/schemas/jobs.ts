@@ -286,7 +286,7 @@ export function jobView(j: JobRecord, withItems = true): Static<typeof Job> {
     ...(j.options.faceOperation !== undefined ? { operation: j.options.faceOperation } : {}),
     inputs: j.inputs.map(inputView),
     ...(withItems && j.kind !== 'video' ? { items: j.items } : {}),
-    result: withItems ? (j.result as Static<typeof Job>['result']) : null,
+    result: withItems ? (resultOf(j) as Static<typeof Job>['result']) : null,
     error: j.error,
     attempts: j.attempts,
     max_attempts: j.maxAttempts,
@@ -299,6 +299,12 @@ export function jobView(j: JobRecord, withItems = true): Static<typeof Job> {
     started_at: j.startedAt?.toISOString() ?? null,
     finished_at: j.finishedAt?.toISOString() ?? null,
   };
+}
+
+/** A job's result, or null: failed jobs of earlier versions stored an empty object. */
+function resultOf(j: JobRecord): unknown {
+  const r = j.result as Record<string, unknown> | null | undefined;
+  return r && Object.keys(r).length > 0 ? r : null;
 }
 
 /** A job input in the API's words (snake_case; the partial file a worker follows stays private). */
