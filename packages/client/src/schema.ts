@@ -240,7 +240,7 @@ export interface paths {
         };
         /**
          * A job's events as they happen (server-sent events); resumes after Last-Event-ID
-         * @description Each event is `id: <seq>`, `event: <type>`, `data: <JSON>`; a comment line `: keep-alive` comes every 15 s. Events stored before the connection are replayed first, so a client that reconnects with Last-Event-ID misses nothing. Types: `progress` ({done, total, bytes_received?}: total is null while a streamed video's length is unknown), `item` (one image of a batch finished: ItemResult), `frame` (one analysed video frame: index, timestamp, detections, faces, bibs), `track` (a video track started, moved or ended), `status` ({status, error?}: PROCESSING, then SUCCESS, FAILED or CANCELLED, which ends the stream).
+         * @description Each event is `id: <n>` (a number that grows with every event of the server, not per job), `event: <type>`, `data: <JSON>`; a comment line `: keep-alive` comes every 15 s. Events stored before the connection are replayed first, so a client that reconnects with Last-Event-ID misses nothing. Types: `progress` ({done, total, bytes_received?}: total is null while a streamed video's length is unknown), `item` (one image of a batch finished: ItemResult), `frame` (one analysed video frame: index, timestamp, detections, faces, bibs), `track` (a video track started, moved or ended), `status` ({status, error?}: PROCESSING, then SUCCESS, FAILED or CANCELLED, which ends the stream).
          */
         get: operations["streamJobEvents"];
         put?: never;
@@ -1187,6 +1187,10 @@ export interface components {
                 percent: number | null;
             };
             tasks: string[];
+            /** @description The face collection the faces task searches (when asked for) */
+            collection?: string;
+            /** @description What the faces task does (when asked for) */
+            operation?: "detect" | "search";
             inputs: {
                 /** @description Content id: XxHash64 sampling hash, 16 hex digits */
                 media_id?: string;
