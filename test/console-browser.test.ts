@@ -318,6 +318,10 @@ describe('web console in chromium', () => {
     // A person's card with their faces.
     await page.getByRole('button', { name: 'Person One' }).click();
     await page.getByRole('article', { name: 'Person Person One' }).waitFor();
+    // The face's own picture, kept at enrollment, not initials.
+    const picture = page.getByRole('article', { name: 'Person Person One' }).locator('.face-thumbs img').first();
+    await picture.waitFor({ timeout: 30_000 });
+    await page.waitForFunction((el) => (el as unknown as { complete: boolean; naturalWidth: number }).complete && (el as unknown as { naturalWidth: number }).naturalWidth === 160, await picture.elementHandle(), { timeout: 30_000 });
     // Compare two photos of the same person.
     await page.setInputFiles('#compare-1', testdata('faces/person01_ref_01.jpg'));
     await page.setInputFiles('#compare-2', testdata('faces/person01_ref_02.jpg'));

@@ -221,6 +221,13 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     expect(added.statusCode, added.body).toBe(200);
     const person = (await t.app.inject({ url: `/api/v1/faces/persons/${id}`, headers: { 'x-api-key': key } })).json<{ face_count: number; faces: { face_id: string }[] }>();
     expect(person.face_count).toBe(2);
+    // Each face keeps a small picture of itself (the photo is not stored): the console shows it.
+    const thumb = `/api/v1/faces/persons/${id}/faces/${person.faces[0]!.face_id}/thumbnail`;
+    const picture = await t.app.inject({ url: thumb, headers: { 'x-api-key': key } });
+    expect(picture.statusCode).toBe(200);
+    expect(picture.headers['content-type']).toBe('image/webp');
+    expect(await sharp(picture.rawPayload).metadata()).toMatchObject({ format: 'webp', width: 160, height: 160 });
+    expect((await t.app.inject({ url: thumb, headers: { 'x-api-key': await t.keyFor('other') } })).statusCode).toBe(404);
     const list = (await t.app.inject({ url: '/api/v1/faces/persons?collection=club', headers: { 'x-api-key': key } })).json<{ items: { person_id: string; face_count: number }[]; total: number }>();
     expect(list.total).toBe(1);
     expect(list.items[0]).toMatchObject({ person_id: id, face_count: 2 });
@@ -253,6 +260,8 @@ describe.each(DB_MODES)('faces on %s', (mode) => {
     // The collection held only them: it is gone with them.
     const after = await post('/api/v1/faces/search', { file: await readFile(face(9, 3)), collection: 'club', threshold: '-1' });
     expect(after.statusCode).toBe(404);
+    // Their pictures went with them.
+    expect((await t.app.inject({ url: thumb, headers: { 'x-api-key': key } })).statusCode).toBe(404);
     const rows = await t.database.db.execute(`select count(*)::int as n from face_embeddings where person_id = '${id}'`);
     expect(((rows as { rows: { n: number }[] }).rows[0]!).n).toBe(0);
     // ...and their matches in stored results and events; the rest of the job's result stays.

@@ -12,6 +12,9 @@ import { findFaces, type FacePipelineDeps, type FaceOptions, type FaceReport, ty
 import type { Clock, FaceRepository, PersonRecord } from './ports.js';
 
 /** Dependencies of the face use cases. */
+/** Side of the square picture kept of each enrolled face, in pixels. */
+export const FACE_THUMBNAIL_SIZE = 160;
+
 export interface FacesDeps extends FacePipelineDeps {
   readonly faces: FaceRepository;
   readonly clock: Clock;
@@ -111,6 +114,8 @@ export async function enrollFace(deps: FacesDeps, input: EnrollInput, s: FaceSet
     }
   }
   const faceId = randomUUID();
+  // The face's picture is kept with it (and goes with it): the enrollment photo itself is not stored.
+  const thumbnail = await deps.decoder.faceCrop(input.data, face.box, FACE_THUMBNAIL_SIZE);
   await deps.faces.addFace({
     id: faceId,
     ownerId: input.ownerId,
@@ -121,6 +126,7 @@ export async function enrollFace(deps: FacesDeps, input: EnrollInput, s: FaceSet
     mediaId: null,
     box: face.box,
     quality: face.quality,
+    thumbnail,
     createdAt: now,
   });
   return { person_id: person.id, person_name: person.name, person_created: created, collection: person.collection, face_id: faceId, model: report.embedder, face: faceView(face) };

@@ -178,6 +178,8 @@ export interface ImageDecoder {
    * `width` x `height` (ignoring the aspect ratio).
    */
   resizeRgb(source: Uint8Array | RgbImage, region: PixelRegion | null, width: number, height: number): Promise<RgbImage>;
+  /** A small WebP of `box` (with a margin) cut from an encoded image, oriented, `size` x `size`: a face's picture. */
+  faceCrop(data: Uint8Array, box: Box, size: number): Promise<Uint8Array>;
 }
 
 /** A rectangle of an image in whole pixels. */
@@ -533,6 +535,8 @@ export interface FaceRecord {
   readonly mediaId: string | null;
   readonly box: Box;
   readonly quality: FaceQuality;
+  /** A small WebP of the face kept at enrollment (deleted with the face); null for faces enrolled before. */
+  readonly thumbnail?: Uint8Array | null;
   readonly createdAt: Date;
 }
 
@@ -572,6 +576,8 @@ export interface IdempotencyRepository {
 export interface FaceRepository {
   createPerson(person: PersonRecord): Promise<void>;
   findPerson(ownerId: string, id: string): Promise<PersonRecord | null>;
+  /** The picture kept of a face at enrollment, if any. */
+  faceThumbnail(ownerId: string, personId: string, faceId: string): Promise<Uint8Array | null>;
   /** The person of that name in a collection (names are unique within a collection). */
   findPersonByName(ownerId: string, collection: string, name: string): Promise<PersonRecord | null>;
   /** An owner's collections with how many persons and faces each holds. */

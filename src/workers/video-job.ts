@@ -470,6 +470,10 @@ class SameSizeAsIs implements ImageDecoder {
     if (!region && !(source instanceof Uint8Array) && source.width === width && source.height === height) return Promise.resolve(source);
     return this.inner.resizeRgb(source, region, width, height);
   }
+
+  faceCrop(data: Uint8Array, box: Box, size: number): Promise<Uint8Array> {
+    return this.inner.faceCrop(data, box, size);
+  }
 }
 
 /** The chunks of `source` as they are, each one's size told to `counted` as it passes. */

@@ -795,7 +795,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A face cropped from the stored photo it was enrolled from (404 when no photo was kept) */
+        /** An enrolled face's picture, kept with it at enrollment (faces enrolled before pictures were kept: cropped from their stored photo, else 404) */
         get: operations["getFaceThumbnail"];
         put?: never;
         post?: never;

@@ -163,6 +163,15 @@ export class SqlFaceRepository implements FaceRepository {
     return rows;
   }
 
+  async faceThumbnail(ownerId: string, personId: string, faceId: string): Promise<Uint8Array | null> {
+    const f = faceEmbeddings;
+    const rows = await this.db
+      .select({ thumbnail: f.thumbnail })
+      .from(f)
+      .where(and(eq(f.ownerId, ownerId), eq(f.personId, personId), eq(f.id, faceId)));
+    return rows[0]?.thumbnail ?? null;
+  }
+
   async deleteFace(ownerId: string, personId: string, faceId: string): Promise<boolean> {
     const rows = await this.db
       .delete(faceEmbeddings)

@@ -191,6 +191,9 @@ export const deliveryAttempts = pgTable(
  * A pgvector `vector` of any dimension: each embedding model has its own size, and the HNSW index is built per
  * dimension on `embedding::vector(N)` (see face-repository.ts).
  */
+/** Raw bytes (a face's small picture). */
+const bytes = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
 const anyVector = customType<{ data: number[]; driverData: string }>({
   dataType: () => 'vector',
   toDriver: (v) => `[${v.join(',')}]`,
@@ -227,6 +230,7 @@ export const faceEmbeddings = pgTable(
     mediaId: text('media_id'),
     box: jsonb('box').$type<{ x1: number; y1: number; x2: number; y2: number }>().notNull(),
     quality: jsonb('quality').$type<FaceQuality>().notNull(),
+    thumbnail: bytes('thumbnail'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [index('face_embeddings_scope_idx').on(t.ownerId, t.collection, t.model), index('face_embeddings_person_idx').on(t.personId)],

@@ -69,6 +69,26 @@ export class SharpImageDecoder implements ImageDecoder {
     }
   }
 
+  async faceCrop(data: Uint8Array, box: { x1: number; y1: number; x2: number; y2: number }, size: number): Promise<Uint8Array> {
+    const img = sharp(data, { limitInputPixels: false }).rotate();
+    const meta = await img.clone().metadata();
+    // Oriented size: EXIF orientations 5-8 swap width and height (boxes are in oriented pixels).
+    const [width, height] = (meta.orientation ?? 1) >= 5 ? [meta.height ?? 0, meta.width ?? 0] : [meta.width ?? 0, meta.height ?? 0];
+    // A margin of a quarter of the face around it, clipped to the photo.
+    const mx = (box.x2 - box.x1) / 4;
+    const my = (box.y2 - box.y1) / 4;
+    const left = Math.max(0, Math.floor(box.x1 - mx));
+    const top = Math.max(0, Math.floor(box.y1 - my));
+    const right = Math.min(width, Math.ceil(box.x2 + mx));
+    const bottom = Math.min(height, Math.ceil(box.y2 + my));
+    const out = await sharp(await img.toBuffer())
+      .extract({ left, top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) })
+      .resize(size, size, { fit: 'cover' })
+      .webp({ quality: 80 })
+      .toBuffer();
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  }
+
   async resizeRgb(source: Uint8Array | RgbImage, region: PixelRegion | null, width: number, height: number): Promise<RgbImage> {
     const encoded = source instanceof Uint8Array;
     const input = source instanceof Uint8Array && !this.shrinkOnLoad ? await this.decodeRgb(source) : source;

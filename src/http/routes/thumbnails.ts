@@ -129,7 +129,7 @@ export const thumbnailRoutes: FastifyPluginAsyncTypebox<ThumbnailRouteDeps> = as
     {
       schema: {
         tags: ['faces'],
-        summary: 'A face cropped from the stored photo it was enrolled from (404 when no photo was kept)',
+        summary: "An enrolled face's picture, kept with it at enrollment (faces enrolled before pictures were kept: cropped from their stored photo, else 404)",
         params: Type.Object({ id: Type.String({ format: 'uuid' }), faceId: Type.String({ format: 'uuid' }) }),
         security: secured,
         response: { 200: Binary, ...errorResponses(401, 404, 422) },
@@ -139,6 +139,8 @@ export const thumbnailRoutes: FastifyPluginAsyncTypebox<ThumbnailRouteDeps> = as
       const { id, faceId } = request.params;
       const face = (await deps.faces.facesOf(request.principal.ownerId, id)).find((f) => f.id === faceId);
       if (!face) throw new AppError('NOT_FOUND', `face ${faceId} of person ${id} not found`);
+      const kept = await deps.faces.faceThumbnail(request.principal.ownerId, id, faceId);
+      if (kept) return reply.type('image/webp').header('cache-control', 'private, max-age=3600').send(Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength));
       if (!face.mediaId) throw new AppError('NOT_FOUND', `face ${faceId} was enrolled without a stored photo, so there is no thumbnail`);
       const record = await getMedia(deps.media, request.principal.ownerId, face.mediaId);
       if (record.kind !== 'image') throw new AppError('NOT_FOUND', `face ${faceId} has no photo to crop`);
