@@ -170,7 +170,10 @@ describe('Dockerfile', () => {
     }
     const config = loadConfig({ ARGUS_DATA_DIR: '/data', ARGUS_MODELS_PATH: env.ARGUS_MODELS_PATH });
     expect(config.modelsDir).toBe('/data/models');
-    expect(config.modelSearchPath).toEqual(['/data/models', ...search]);
+    // The packaged OCR models are always searched last (in the image that is /app/node_modules/..., named already, so
+    // the set keeps one; here the checkout's own copy follows).
+    expect(config.modelSearchPath.slice(0, search.length + 1)).toEqual(['/data/models', ...search]);
+    for (const dir of config.modelSearchPath.slice(search.length + 1)) expect(dir).toMatch(/@gutenye\/ocr-models\/assets$/);
   });
 
   it('.dockerignore sends only what the build copies: never .env, data, node_modules, dist or .git', async () => {
