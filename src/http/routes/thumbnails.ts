@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -7,7 +7,8 @@ import type { FastifyReply } from 'fastify';
 import sharp from 'sharp';
 import Type from 'typebox';
 import { getMedia } from '../../app/media-queries.js';
-import type { BlobStore, FaceRepository, MediaRecord, MediaRepository } from '../../app/ports.js';
+import type { BlobStore, FaceRepository, ImageDecoder, MediaRecord, MediaRepository } from '../../app/ports.js';
+import { FACE_THUMBNAIL_SIZE } from '../../app/faces.js';
 import type { VideoTools } from '../../adapters/media/ffmpeg/tools.js';
 import { AppError } from '../../domain/errors.js';
 import { errorResponses, secured } from '../schemas/common.js';
@@ -18,6 +19,8 @@ export interface ThumbnailRouteDeps {
   readonly media: MediaRepository;
   readonly blobs: BlobStore;
   readonly faces: FaceRepository;
+  /** Cuts face pictures. */
+  readonly decoder: ImageDecoder;
   /** ffmpeg for video posters; null: video thumbnails answer 503 with the reason. */
   readonly videoTools: VideoTools | null;
   /** Where made thumbnails are kept (under ARGUS_DATA_DIR). */
@@ -26,7 +29,6 @@ export interface ThumbnailRouteDeps {
 
 /** Longest side of a media thumbnail, in pixels (the console's grid shows them at up to 240 CSS px, 2x for HiDPI). */
 const MEDIA_SIZE = 480;
-const FACE_SIZE = 160;
 /** Thumbnails made at once: each decodes a whole photo or starts an ffmpeg. */
 const MAX_CONCURRENT = 2;
 const Binary = Type.Unsafe({ type: 'string', format: 'binary' });
@@ -145,18 +147,9 @@ export const thumbnailRoutes: FastifyPluginAsyncTypebox<ThumbnailRouteDeps> = as
       const record = await getMedia(deps.media, request.principal.ownerId, face.mediaId);
       if (record.kind !== 'image') throw new AppError('NOT_FOUND', `face ${faceId} has no photo to crop`);
       const file = await cached(`face-${contentName(record)}-${faceId}.webp`, async () => {
-        const source = deps.blobs.locate(record.kind, record.key);
-        const img = sharp(source).rotate();
-        const { width = 0, height = 0 } = await img.clone().metadata().then((m) => ((m.orientation ?? 1) >= 5 ? { width: m.height, height: m.width } : m));
-        // A margin of a quarter of the face around it, clipped to the photo.
-        const b = face.box;
-        const mx = (b.x2 - b.x1) / 4;
-        const my = (b.y2 - b.y1) / 4;
-        const left = Math.max(0, Math.floor(b.x1 - mx));
-        const top = Math.max(0, Math.floor(b.y1 - my));
-        const right = Math.min(width, Math.ceil(b.x2 + mx));
-        const bottom = Math.min(height, Math.ceil(b.y2 + my));
-        return img.extract({ left, top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) }).resize(FACE_SIZE, FACE_SIZE, { fit: 'cover' }).webp({ quality: 80 }).toBuffer();
+        // The same crop enrollment keeps, cut from the stored photo (faces enrolled before pictures were kept).
+        const cropped = await deps.decoder.faceCrop(await readFile(deps.blobs.locate(record.kind, record.key)), face.box, FACE_THUMBNAIL_SIZE);
+        return Buffer.from(cropped.buffer, cropped.byteOffset, cropped.byteLength);
       });
       return send(reply, file);
     },
