@@ -360,8 +360,9 @@ describe('scale-out: API and worker processes on Redis and PostgreSQL', () => {
       for (const id of ids) {
         const done = await ended(id);
         expect(done.status, JSON.stringify(done.error)).toBe('SUCCESS');
-        // Run by a worker process, not by either API.
-        expect(workers.some((w) => w.jobLines(id).some((l) => l.msg === 'job finished'))).toBe(true);
+        // Run by a worker process, not by either API. The worker logs after it writes the status, so its line may
+        // reach our pipe a moment after the job reads as ended.
+        await until('a worker to log the job finished', async () => (workers.some((w) => w.jobLines(id).some((l) => l.msg === 'job finished')) ? true : undefined), 10_000, 50);
         expect(apis.some((a) => a.jobLines(id).some((l) => l.msg === 'job started'))).toBe(false);
       }
     } finally {
