@@ -231,6 +231,45 @@ describe('video jobs (seed 000)', () => {
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(2 - 0.05);
   });
 
+  it('reads a stored video\'s facts with ffprobe while ffmpeg already decodes its frames (the two start together)', async () => {
+    const up = await multipart({ file: { data: await readFile(testdata('video/Megamind.avi')), filename: 'Megamind.avi' } });
+    const media = (await t.app.inject({ method: 'POST', url: '/api/v1/media', payload: up.payload, headers: { ...up.headers, 'x-api-key': key } })).json<{ id: string }>();
+    // The real decoder, watched: when each tool was asked for and when the facts came back.
+    const videos = t.services.videos;
+    const { probe, frames } = videos;
+    const seen: string[] = [];
+    videos.probe = async (file) => {
+      seen.push('probe asked');
+      const facts = await probe.call(videos, file);
+      seen.push('facts read');
+      return facts;
+    };
+    videos.frames = (input, sampling, signal) => {
+      seen.push('frames asked');
+      return frames.call(videos, input, sampling, signal);
+    };
+    try {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { media_id: media.id }, headers: { 'x-api-key': key } });
+      const id = res.json<{ task_id: string }>().task_id;
+      let r: { status: string; result: (Summary & { video: { width: number } }) | null };
+      do {
+        await new Promise((ok) => setTimeout(ok, 200));
+        r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
+      } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+      expect(r.status).toBe('SUCCESS');
+      expect(seen.indexOf('frames asked')).toBeGreaterThanOrEqual(0);
+      expect(seen.indexOf('frames asked')).toBeLessThan(seen.indexOf('facts read'));
+      // Boxes are still in the video's own pixels (scaled back with the facts read alongside).
+      const { frames: all } = await allFrames(r.result!.frames_url);
+      const right = Math.max(...all.flatMap((f) => f.detections.map((d) => d.box.x2)));
+      expect(right).toBeGreaterThan(416);
+      expect(right).toBeLessThanOrEqual(r.result!.video.width);
+    } finally {
+      videos.probe = probe;
+      videos.frames = frames;
+    }
+  });
+
   it('fails a corrupt video with a clear reason and puts the media in Error', async () => {
     // A real AVI header followed by garbage: accepted as a video upload, undecodable.
     const avi = await readFile(testdata('video/Megamind.avi'));
@@ -242,7 +281,8 @@ describe('video jobs (seed 000)', () => {
       r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
     } while (r.status === 'PENDING' || r.status === 'PROCESSING');
     expect(r.status).toBe('FAILED');
-    expect(r.error_message).toBeTruthy();
+    // ffprobe's reason (it judges whether the file is a video), not the frame decoder's that ran alongside it.
+    expect(r.error_message).toMatch(/^not a decodable video: no frame of the mpeg4 stream could be decoded/);
     const media = (await t.app.inject({ url: `/api/v1/media/${mediaId}`, headers: { 'x-api-key': key } })).json<{ status: number; status_reason: string }>();
     expect(media.status).toBe(MediaStatus.Error);
     expect(media.status_reason).toBe(r.error_message);

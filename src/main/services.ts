@@ -81,6 +81,8 @@ export interface Services {
   /** A worker's consumer of the shared queue (scale-out workers only). */
   readonly worker: BullmqJobWorker | null;
   readonly metrics: Registry;
+  /** The video decoder this process's video jobs run on (ffmpeg, or one that refuses with the reason it cannot run). */
+  readonly videos: VideoDecoder;
   /** Sends webhook and callback deliveries in the background. */
   readonly delivery: DeliveryLoop;
   /**
@@ -337,7 +339,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     // Last: whatever crashed while the rest stopped is sent too.
     await errors.close();
   };
-  return { mode, database, models, deps, runner, worker, metrics, delivery, warmUp, sweep, close };
+  return { mode, database, models, deps, runner, worker, metrics, videos, delivery, warmUp, sweep, close };
 }
 
 function toolView(t: VideoTool): string {
