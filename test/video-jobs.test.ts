@@ -236,17 +236,18 @@ describe('video jobs (seed 000)', () => {
     const media = (await t.app.inject({ method: 'POST', url: '/api/v1/media', payload: up.payload, headers: { ...up.headers, 'x-api-key': key } })).json<{ id: string }>();
     // The real decoder, watched: when each tool was asked for and when the facts came back.
     const videos = t.services.videos;
-    const { probe, frames } = videos;
+    const probe = videos.probe.bind(videos);
+    const frames = videos.frames.bind(videos);
     const seen: string[] = [];
     videos.probe = async (file) => {
       seen.push('probe asked');
-      const facts = await probe.call(videos, file);
+      const facts = await probe(file);
       seen.push('facts read');
       return facts;
     };
     videos.frames = (input, sampling, signal) => {
       seen.push('frames asked');
-      return frames.call(videos, input, sampling, signal);
+      return frames(input, sampling, signal);
     };
     try {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { media_id: media.id }, headers: { 'x-api-key': key } });
