@@ -10,6 +10,7 @@ import type { Clock, JobRecord, LiveUpload, VideoDecoder } from '../app/ports.js
 import { TensorPool } from '../app/tensor-pool.js';
 import { ImageBudget } from '../app/image-budget.js';
 import { SqlAiSettingsRepository } from '../adapters/db/ai-settings-repository.js';
+import { CachedAiSettingsRepository } from '../adapters/db/cached-ai-settings.js';
 import { SqlAnalysisRepository } from '../adapters/db/analysis-repository.js';
 import { checkExecutionProvider } from '../adapters/inference/execution-provider.js';
 import { OnnxEngine } from '../adapters/inference/onnx-engine.js';
@@ -253,7 +254,8 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     engine,
     tensors,
     imageBudget: new ImageBudget({ ...config.imageBudget, maxWaiting: 256 }),
-    aiSettings: new SqlAiSettingsRepository(database.db),
+    // The embedded database has no other writer, so its settings reads can be cached (see cached-ai-settings.ts).
+    aiSettings: database.kind === 'pglite' ? new CachedAiSettingsRepository(new SqlAiSettingsRepository(database.db)) : new SqlAiSettingsRepository(database.db),
     analyses,
     jobs,
     bus,
