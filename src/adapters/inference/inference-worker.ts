@@ -81,18 +81,6 @@ function session(task: RunTask): Promise<ort.InferenceSession> {
   return s;
 }
 
-/**
- * A copy of an output in shared memory, which the reply carries without moving it. A transferred buffer arrives on
- * the event loop's thread as new external memory, and V8 starts a full collection there for every few tens of
- * megabytes of it: YOLOX's 1.2 MB output per run cost the event loop ~1.9 ms of garbage collection per run
- * (600 runs: 34 major collections, 1,131 ms); shared buffers stay this thread's to account for (10, 54 ms).
- */
-function sharedCopy(data: Float32Array): Float32Array {
-  const copy = new Float32Array(new SharedArrayBuffer(data.byteLength));
-  copy.set(data);
-  return copy;
-}
-
 /** Runs one model on one input tensor. */
 export default async function run(task: RunTask): Promise<unknown> {
   const s = await session(task);
@@ -108,13 +96,13 @@ export default async function run(task: RunTask): Promise<unknown> {
     const data = t.data as Float32Array;
     const last = t.dims[t.dims.length - 1] ?? 1;
     if (task.argmax && t.dims.length > 1 && last > 1) return { name, data: bestClasses(data, last), dims: [...t.dims.slice(0, -1), 2] };
-    return { name, data: sharedCopy(data), dims: [...t.dims] };
+    // Copy into a buffer this thread owns so it can be transferred rather than cloned.
+    return { name, data: new Float32Array(data), dims: [...t.dims] };
   });
   const reply: RunReply = { outputs, runMs, input: task.input };
   return move({
     get [transferableSymbol]() {
-      // Shared memory is carried, not transferred (it cannot be).
-      return [task.input.buffer, ...outputs.map((o) => o.data.buffer).filter((b) => !(b instanceof SharedArrayBuffer))];
+      return [task.input.buffer, ...outputs.map((o) => o.data.buffer)];
     },
     get [valueSymbol]() {
       return reply;

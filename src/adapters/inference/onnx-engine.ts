@@ -1,8 +1,7 @@
 /**
  * InferenceEngine over onnxruntime-node in one worker thread (see inference-worker.ts). Inputs are transferred,
- * not copied, and handed back with the outputs so callers can reuse them; outputs come back in shared memory (a
- * transferred buffer would count as new external memory on the event loop and bring on its garbage collections).
- * Every run is timed into a per-model histogram.
+ * not copied, and handed back with the outputs so callers can reuse them. Every run is timed into a
+ * per-model histogram.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
