@@ -182,6 +182,8 @@ async function detectIn(
       // A single pass can stop at the cap; tiles cannot, since merging removes boxes from each pass's best.
       perPass.push(passDetections(kept, pass, width, height, { iouThreshold: nmsIou, maxDetections: tiled ? undefined : maxDetections }));
     });
+    // Every output has been read into candidates: its buffers go back to the engine for the next run.
+    result.release?.();
     postprocessMs += performance.now() - t0;
   }
 

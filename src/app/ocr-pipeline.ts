@@ -231,6 +231,8 @@ async function detect(deps: OcrDeps, model: UsableModel, image: RgbImage, region
   const map = result.outputs.values().next().value;
   if (!map || map.data.length !== plan.width * plan.height) throw new AppError('MODEL_UNAVAILABLE', `text detector '${model.manifest.id}' gave no 1x1x${plan.height}x${plan.width} probability map`);
   const boxes = dbBoxes({ data: map.data, width: plan.width, height: plan.height }, DB_OPTIONS);
+  // The probability map has been read into boxes: its buffer goes back to the engine for the next run.
+  result.release?.();
   const x0 = region.left;
   const y0 = region.top;
   const x1 = region.left + region.width;

@@ -259,6 +259,11 @@ export interface InferenceOutput {
   readonly runMs: number;
   /** The input's buffer, handed back for reuse. */
   readonly input: Float32Array;
+  /**
+   * Hands the outputs' buffers back to the engine for a later call, once the caller has read them (optional: an
+   * engine may reuse them). The outputs must not be read after it: their buffers move to the inference thread.
+   */
+  release?(): void;
 }
 
 /** Runs models off the event loop; one session per model per process. */

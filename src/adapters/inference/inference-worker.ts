@@ -27,13 +27,16 @@ export interface RunTask {
   readonly dims: readonly number[];
   /** Reduce each output's last axis to `[best index, its score]` here (see InputTensor.argmax). */
   readonly argmax?: boolean | undefined;
+  /** Buffers of earlier outputs, handed back by the caller: filled in order with this run's outputs when they fit. */
+  readonly spare?: ArrayBuffer[] | undefined;
 }
 
-/** The reply: output tensors by name in model order, the run time, and the input buffer. */
+/** The reply: output tensors by name in model order, the run time, the input buffer, and spare buffers not used. */
 export interface RunReply {
   readonly outputs: { name: string; data: Float32Array; dims: number[] }[];
   readonly runMs: number;
   readonly input: Float32Array;
+  readonly unused: ArrayBuffer[];
 }
 
 const options = workerData as WorkerOptions;
@@ -90,19 +93,24 @@ export default async function run(task: RunTask): Promise<unknown> {
   const started = performance.now();
   const result = await s.run({ [inputName]: tensor });
   const runMs = performance.now() - started;
+  const spare = [...(task.spare ?? [])];
   const outputs = s.outputNames.map((name) => {
     const t = result[name];
     if (!t || t.type !== 'float32') throw new Error(`model ${task.modelId}: output ${name} is not float32`);
     const data = t.data as Float32Array;
     const last = t.dims[t.dims.length - 1] ?? 1;
     if (task.argmax && t.dims.length > 1 && last > 1) return { name, data: bestClasses(data, last), dims: [...t.dims.slice(0, -1), 2] };
-    // Copy into a buffer this thread owns so it can be transferred rather than cloned.
-    return { name, data: new Float32Array(data), dims: [...t.dims] };
+    // Copied into a buffer that can be transferred rather than cloned: a spare one the caller handed back when it
+    // fits (see onnx-engine.ts on why), else a new one.
+    const k = spare.findIndex((b) => b.byteLength >= data.byteLength);
+    const copy = k >= 0 ? new Float32Array(spare.splice(k, 1)[0] as ArrayBuffer, 0, data.length) : new Float32Array(data.length);
+    copy.set(data);
+    return { name, data: copy, dims: [...t.dims] };
   });
-  const reply: RunReply = { outputs, runMs, input: task.input };
+  const reply: RunReply = { outputs, runMs, input: task.input, unused: spare };
   return move({
     get [transferableSymbol]() {
-      return [task.input.buffer, ...outputs.map((o) => o.data.buffer)];
+      return [task.input.buffer, ...outputs.map((o) => o.data.buffer), ...spare];
     },
     get [valueSymbol]() {
       return reply;

@@ -26,6 +26,21 @@ describe('OnnxEngine', () => {
     expect(input.length).toBe(0);
   });
 
+  it('reuses released output buffers for the next run, and leaves unreleased ones alone', async () => {
+    const grey = (): Float32Array => new Float32Array(3 * 416 * 416).fill(114);
+    const first = await engine.run(yolox, { data: grey(), dims: DIMS });
+    const kept = first.outputs.get('output')!.data;
+    const expected = Float32Array.from(kept);
+    // Not released: a later run does not touch it.
+    await engine.run(yolox, { data: grey(), dims: DIMS });
+    expect(kept).toEqual(expected);
+    // Released: the buffer is lent to the next run (so it leaves this thread) and comes back holding that run's outputs.
+    first.release!();
+    const next = await engine.run(yolox, { data: grey(), dims: DIMS });
+    expect(kept.length).toBe(0);
+    expect(next.outputs.get('output')!.data).toEqual(expected);
+  });
+
   it('keeps the event loop free while a model runs', async () => {
     let data: Float32Array = new Float32Array(3 * 416 * 416);
     let turns = 0;
