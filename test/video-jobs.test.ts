@@ -47,6 +47,15 @@ describe('video jobs (seed 000)', () => {
     return { frames, pages };
   }
 
+  /** The task's view once it has ended (polled every 200 ms). */
+  async function ended<R extends { status: string }>(id: string): Promise<R> {
+    for (;;) {
+      await new Promise((ok) => setTimeout(ok, 200));
+      const r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json<R>();
+      if (r.status !== 'PENDING' && r.status !== 'PROCESSING') return r;
+    }
+  }
+
   async function upload(data: Buffer, filename: string, fields: Record<string, string> = {}): Promise<{ task_id: string; media_id: string }> {
     const body = await multipart({ ...fields, file: { data, filename } });
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: body.payload, headers: { ...body.headers, 'x-api-key': key } });
@@ -183,11 +192,7 @@ describe('video jobs (seed 000)', () => {
     // job said what it had done and no total or percentage.
     expect(Math.max(0, ...seenDuringUpload.map((p) => p.done))).toBeGreaterThan(0);
     for (const p of seenDuringUpload) expect(p).toMatchObject({ total: null, percent: null });
-    let r: { status: string; result: (Summary & { media_id: string; video: { frame_count: number } }) | null };
-    do {
-      await new Promise((ok) => setTimeout(ok, 200));
-      r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
-    } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+    const r = await ended<{ status: string; result: (Summary & { media_id: string; video: { frame_count: number } }) | null }>(id);
     expect(r.status).toBe('SUCCESS');
     expect(r.result!.media_id).toBe(mediaId);
     expect(r.result!.frames_analysed).toBe(68);
@@ -220,11 +225,7 @@ describe('video jobs (seed 000)', () => {
       headers: { 'x-api-key': key },
     });
     const id = res.json<{ task_id: string }>().task_id;
-    let r: { status: string; result: Summary | null };
-    do {
-      await new Promise((ok) => setTimeout(ok, 200));
-      r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
-    } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+    const r = await ended<{ status: string; result: Summary | null }>(id);
     expect(r.status).toBe('SUCCESS');
     const times = (await allFrames(r.result!.frames_url)).frames.map((f) => f.timestamp);
     expect(times.length).toBe(6);
@@ -252,11 +253,7 @@ describe('video jobs (seed 000)', () => {
     try {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/analyze', payload: { media_id: media.id }, headers: { 'x-api-key': key } });
       const id = res.json<{ task_id: string }>().task_id;
-      let r: { status: string; result: (Summary & { video: { width: number } }) | null };
-      do {
-        await new Promise((ok) => setTimeout(ok, 200));
-        r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
-      } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+      const r = await ended<{ status: string; result: (Summary & { video: { width: number } }) | null }>(id);
       expect(r.status).toBe('SUCCESS');
       expect(seen.indexOf('frames asked')).toBeGreaterThanOrEqual(0);
       expect(seen.indexOf('frames asked')).toBeLessThan(seen.indexOf('facts read'));
@@ -276,11 +273,7 @@ describe('video jobs (seed 000)', () => {
     const avi = await readFile(testdata('video/Megamind.avi'));
     const corrupt = Buffer.concat([avi.subarray(0, 4096), Buffer.alloc(200_000, 0x5a)]);
     const { task_id: id, media_id: mediaId } = await upload(corrupt, 'broken.avi');
-    let r: { status: string; error_message: string | null };
-    do {
-      await new Promise((ok) => setTimeout(ok, 200));
-      r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
-    } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+    const r = await ended<{ status: string; error_message: string | null }>(id);
     expect(r.status).toBe('FAILED');
     // ffprobe's reason (it judges whether the file is a video), not the frame decoder's that ran alongside it.
     expect(r.error_message).toMatch(/^not a decodable video: no frame of the mpeg4 stream could be decoded/);
@@ -353,11 +346,7 @@ describe('video jobs (seed 000)', () => {
     const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '2', '-pix_fmt', 'yuv420p', file]);
     expect(made.status, made.stderr.toString()).toBe(0);
     const { task_id: id } = await upload(await readFile(file), 'clip.mp4');
-    let r: { status: string; result: (Summary & { video: { width: number } }) | null };
-    do {
-      await new Promise((ok) => setTimeout(ok, 200));
-      r = (await t.app.inject({ url: `/api/v1/results/${id}`, headers: { 'x-api-key': key } })).json();
-    } while (r.status === 'PENDING' || r.status === 'PROCESSING');
+    const r = await ended<{ status: string; result: (Summary & { video: { width: number } }) | null }>(id);
     expect(r.status).toBe('SUCCESS');
     expect(r.result!.video.width).toBe(320);
     expect((await allFrames(r.result!.frames_url)).frames.map((f) => f.index)).toEqual([0, 4, 8, 12, 16]);
