@@ -11,10 +11,10 @@ import { judgeEnrollment } from '../domain/faces/quality.js';
 import { findFaces, type FacePipelineDeps, type FaceOptions, type FaceReport, type FoundFace } from './face-pipeline.js';
 import type { Clock, FaceRepository, PersonRecord } from './ports.js';
 
-/** Dependencies of the face use cases. */
 /** Side of the square picture kept of each enrolled face, in pixels. */
 export const FACE_THUMBNAIL_SIZE = 160;
 
+/** Dependencies of the face use cases. */
 export interface FacesDeps extends FacePipelineDeps {
   readonly faces: FaceRepository;
   readonly clock: Clock;

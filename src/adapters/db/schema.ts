@@ -187,13 +187,13 @@ export const deliveryAttempts = pgTable(
   (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
 );
 
+/** Raw bytes (a face's small picture). */
+const bytes = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
 /**
  * A pgvector `vector` of any dimension: each embedding model has its own size, and the HNSW index is built per
  * dimension on `embedding::vector(N)` (see face-repository.ts).
  */
-/** Raw bytes (a face's small picture). */
-const bytes = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
-
 const anyVector = customType<{ data: number[]; driverData: string }>({
   dataType: () => 'vector',
   toDriver: (v) => `[${v.join(',')}]`,

@@ -81,7 +81,8 @@ export class SharpImageDecoder implements ImageDecoder {
     const top = Math.max(0, Math.floor(box.y1 - my));
     const right = Math.min(width, Math.ceil(box.x2 + mx));
     const bottom = Math.min(height, Math.ceil(box.y2 + my));
-    const out = await sharp(await img.toBuffer())
+    // One pipeline: sharp applies the orientation before the extract, since rotate() is called first.
+    const out = await img
       .extract({ left, top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) })
       .resize(size, size, { fit: 'cover' })
       .webp({ quality: 80 })
