@@ -8,6 +8,10 @@ import { benchUpload } from './upload.js';
 import { benchVideo } from './video.js';
 import { benchLoad } from './load.js';
 import { benchScale } from './scale.js';
+import { benchHeapGrowth } from './heap.js';
+
+// In-process benches measure the pipeline as the API and worker processes run it.
+benchHeapGrowth();
 
 const [name, ...args] = process.argv.slice(2);
 switch (name) {

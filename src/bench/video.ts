@@ -32,6 +32,7 @@ import type { JobEventBus, JobRecord, JobRepository } from '../app/ports.js';
 import { submitJob } from '../app/submit-job.js';
 import { writeChw } from '../domain/image-tensor.js';
 import { loadConfig } from '../main/config.js';
+import { benchHeapGrowth } from './heap.js';
 import { createServices } from '../main/services.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -340,4 +341,7 @@ async function lengthChild(short: string, long: string): Promise<void> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === LENGTH_CHILD) await lengthChild(process.argv[3] as string, process.argv[4] as string);
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === LENGTH_CHILD) {
+  benchHeapGrowth();
+  await lengthChild(process.argv[3] as string, process.argv[4] as string);
+}

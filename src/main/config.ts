@@ -7,6 +7,7 @@ import dotenv from 'dotenv';
 import envSchema from 'env-schema';
 import Type, { type Static } from 'typebox';
 import { DEFAULT_VECTOR_INDEX } from '../adapters/db/vector-sql.js';
+import { DEFAULT_HEAP_GROWTH_PERCENT } from './heap-growth.js';
 
 /** Every setting Argus reads from the environment (or `.env`), with its default. */
 export const ConfigSchema = Type.Object({
@@ -56,6 +57,7 @@ export const ConfigSchema = Type.Object({
   ARGUS_INFERENCE_THREADS: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
   ARGUS_INTRA_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
   ARGUS_INTER_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1 }),
+  ARGUS_HEAP_GROWTH_PERCENT: Type.Integer({ minimum: 0, maximum: 300, default: DEFAULT_HEAP_GROWTH_PERCENT }),
   // all (the default model of each task), none, or a comma-separated list of model ids; true/false mean all/none.
   ARGUS_WARMUP: Type.String({ pattern: '^\\s*[A-Za-z0-9_.-]+(\\s*,\\s*[A-Za-z0-9_.-]+)*\\s*$', default: 'all' }),
   ARGUS_EXECUTION_PROVIDER: Type.Union([Type.Literal('cpu'), Type.Literal('cuda')], { default: 'cpu' }),
@@ -145,6 +147,8 @@ export interface Config {
   /** onnxruntime intra-op threads per session; defaults to the cores left per inference thread (at least 1). */
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
+  /** V8's heap growth past the live size before a full collection, in percent (0: V8's own); see heap-growth.ts. */
+  readonly heapGrowthPercent: number;
   /**
    * Models loaded (and run once) at startup: 'all' for the default model of each task, else these ids (empty: none).
    * Any other model loads on its first request, so an unused one costs no memory.
@@ -276,6 +280,7 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     inferenceThreads,
     intraOpThreads: raw.ARGUS_INTRA_OP_THREADS || Math.max(1, Math.floor(cores / inferenceThreads)),
     interOpThreads: raw.ARGUS_INTER_OP_THREADS,
+    heapGrowthPercent: raw.ARGUS_HEAP_GROWTH_PERCENT,
     warmup: parseWarmup(raw.ARGUS_WARMUP),
     executionProvider: raw.ARGUS_EXECUTION_PROVIDER,
     jobConcurrency: raw.ARGUS_JOB_CONCURRENCY,

@@ -5,6 +5,7 @@ import { ensureAdminKey } from '../app/api-keys.js';
 import { buildApp } from '../http/app.js';
 import type { Config } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { setHeapGrowth } from './heap-growth.js';
 import { createServices } from './services.js';
 
 /** The process logger: pino JSON lines. */
@@ -17,6 +18,7 @@ export function createLogger(config: Config): Logger {
  * key on a fresh install, listens, and shuts down gracefully on SIGTERM/SIGINT.
  */
 export async function startApi(config: Config): Promise<FastifyInstance> {
+  setHeapGrowth(config.heapGrowthPercent);
   const logger = createLogger(config);
   const unlock = config.databaseUrl ? null : await lockDataDir(config.dataDir, 'cannot start');
   const services = await createServices(config, logger);

@@ -7,6 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { setHeapGrowth } from './heap-growth.js';
 import { createServices, type Services } from './services.js';
 import { createLogger } from './start-api.js';
 
@@ -20,6 +21,7 @@ export interface WorkerProcess {
 
 /** Starts a worker process. */
 export async function startWorker(config: Config, logger: Logger = createLogger(config)): Promise<WorkerProcess> {
+  setHeapGrowth(config.heapGrowthPercent);
   const services = await createServices(config, logger, 'worker');
   await services.warmUp();
   await services.runner?.start();
