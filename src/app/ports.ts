@@ -384,6 +384,11 @@ export interface JobRepository {
    * was cancelled (or taken over) and the event was not stored, so a stopped job never streams anything more.
    */
   appendEvent(jobId: string, type: JobEvent['type'], data: Record<string, unknown>, at: Date): Promise<JobEvent | null>;
+  /**
+   * Stores several events of a running job (no `status` events) in one statement, in order: their sequence numbers
+   * rise in the order given. Null, with nothing stored, when the job no longer runs.
+   */
+  appendEvents(jobId: string, events: readonly Pick<JobEvent, 'type' | 'data'>[], at: Date): Promise<JobEvent[] | null>;
   events(jobId: string, afterSeq: number): Promise<JobEvent[]>;
   /**
    * Stores analysed frames of a video job in one statement, replacing stored frames of the same index. Fenced like

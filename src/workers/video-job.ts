@@ -7,7 +7,7 @@
  * worker's memory grows with the length of the video.
  */
 import { detectInPixels, detectionThreshold, type DetectionReport, type DetectObjectsDeps } from '../app/detect-objects.js';
-import { emitJobEvent, type JobEventDeps } from '../app/job-events.js';
+import { emitJobEvent, JobEventStream, type JobEventDeps } from '../app/job-events.js';
 import type { OcrDeps } from '../app/ocr-pipeline.js';
 import { VideoBibs, type FrameBib } from './video-bibs.js';
 import type {
@@ -245,6 +245,8 @@ async function analyseVideo(
   let inferenceMs = 0;
   let lastFrame = { index: 0, timestamp: 0 };
 
+  // Frame events are stored in batches; the other events go out after every frame event before them.
+  const events = new JobEventStream(deps, job.id);
   // Track changes wait here (each track in its latest state) for the next track event.
   const changedTracks = new Map<number, TrackState>();
   let lastEvents = Number.NEGATIVE_INFINITY;
@@ -253,12 +255,12 @@ async function analyseVideo(
     if (changedTracks.size) {
       const tracks = [...changedTracks.values()].sort((a, b) => a.trackId - b.trackId).map(trackView);
       changedTracks.clear();
-      await emitJobEvent(deps, job.id, 'track', { frame: at.index, tracks });
+      await events.emit('track', { frame: at.index, tracks });
     }
     // Until the end the total is an estimate (from the container's frame count), never below what is done, or null
     // while unknown; a live upload's events also say how many of its bytes have arrived.
     const total = final ? analysed : expected > 0 ? Math.max(expected, analysed) : null;
-    await emitJobEvent(deps, job.id, 'progress', {
+    await events.emit('progress', {
       done: analysed,
       total,
       frame: at.index,
@@ -303,7 +305,7 @@ async function analyseVideo(
     if (unsaved.length === 0) unsavedSince = performance.now();
     unsaved.push({ index, timestamp, data });
     if (unsaved.length >= FRAMES_BATCH || performance.now() - unsavedSince > FRAMES_EVERY_MS) await saveFrames();
-    await emitJobEvent(deps, job.id, 'frame', out as unknown as Record<string, unknown>);
+    await events.queue('frame', out as unknown as Record<string, unknown>);
     for (const t of tracked.updated) changedTracks.set(t.trackId, t);
     const now = performance.now();
     if (now - lastEvents >= EVENTS_EVERY_MS) {
@@ -333,15 +335,20 @@ async function analyseVideo(
   try {
     await runPipeline((stop) => deps.videos.frames(input, sampling, stop), detectFrame, finishOne, deps.inFlight, signal);
   } catch (err) {
+    events.close();
     // The decoder closes a stream it has read; one that failed before reading it (no ffmpeg here) leaves it open, and
     // an upload teed to it would wait for it once past the tee's lag. Not awaited: closing cannot fail the job further.
     if (typeof source !== 'string') source[Symbol.asyncIterator]().return?.()?.catch(() => undefined);
     throw err;
   }
-  if (analysed === 0) throw new AppError('BAD_REQUEST', 'the video has no frames that could be decoded');
-  await saveFrames();
-  // The last frames' track changes, and the final progress (done = total).
-  await emitEvents(lastFrame, true);
+  try {
+    if (analysed === 0) throw new AppError('BAD_REQUEST', 'the video has no frames that could be decoded');
+    await saveFrames();
+    // The last frames' track changes, and the final progress (done = total), after the last frame events.
+    await emitEvents(lastFrame, true);
+  } finally {
+    events.close();
+  }
 
   const facts = await factsOf;
   const elapsed = (performance.now() - started) / 1000;

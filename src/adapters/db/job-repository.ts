@@ -229,6 +229,24 @@ export class SqlJobRepository implements JobRepository {
     return seq === undefined ? null : { seq: Number(seq), type, data };
   }
 
+  async appendEvents(jobId: string, events: readonly Pick<JobEvent, 'type' | 'data'>[], at: Date): Promise<JobEvent[] | null> {
+    if (events.some((e) => e.type === 'status')) throw new Error('status events are stored one at a time (appendEvent)');
+    if (events.length === 0) return [];
+    // One statement for the batch, fenced like appendEvent. Rows are inserted in the batch's order (order by n), so
+    // their sequence numbers rise in that order; the returned rows are matched to the events by sorting them.
+    const batch = JSON.stringify(events.map((e, n) => ({ n, type: e.type, data: e.data })));
+    const rows = await this.db.execute<{ seq: string | number }>(sql`
+      insert into ${jobEvents} (job_id, type, data, created_at)
+      select ${jobId}, e.type, e.data, ${at.toISOString()}::timestamptz
+      from jsonb_to_recordset(${batch}::jsonb) as e(n integer, type text, data jsonb)
+      where exists (select 1 from ${jobs} where ${jobs.id} = ${jobId} and ${jobs.status} = 'running')
+      order by e.n
+      returning seq`);
+    const seqs = (rows as { rows: { seq: string | number }[] }).rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
+    if (seqs.length !== events.length) return null;
+    return events.map((e, n) => ({ seq: seqs[n] as number, type: e.type, data: e.data }));
+  }
+
   async events(jobId: string, afterSeq: number): Promise<JobEvent[]> {
     const rows = await this.db
       .select()
