@@ -19,7 +19,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,7 +48,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-/** CPU time so far in ms (user + system, from /proc; 0 where there is none): this process, its main thread, and its reaped children. */
+/** CPU time so far in ms (user + system, from /proc; 0 where there is none): this process, its main thread, and its children (reaped, and the live spawn helper's). */
 function cpuNow(): { process: number; main: number; children: number } {
   try {
     // Fields after the command name: utime, stime, cutime, cstime are the 12th to 15th, in clock ticks (100 per s).
@@ -59,7 +59,18 @@ function cpuNow(): { process: number; main: number; children: number } {
     const me = fields('/proc/self/stat');
     const main = fields(`/proc/self/task/${process.pid}/stat`);
     const ms = (a = 0, b = 0): number => (a + b) * 10;
-    return { process: ms(me[11], me[12]), main: ms(main[11], main[12]), children: ms(me[13], me[14]) };
+    // ffmpeg and ffprobe are started by the spawn helper, a live child of this process: its time and its reaped
+    // children's count as this process's children's.
+    let helpers = 0;
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const f = fields(`/proc/${pid}/stat`);
+        if (f[1] === process.pid) helpers += ms(f[11], f[12]) + ms(f[13], f[14]);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return { process: ms(me[11], me[12]), main: ms(main[11], main[12]), children: ms(me[13], me[14]) + helpers };
   } catch {
     return { process: 0, main: 0, children: 0 };
   }

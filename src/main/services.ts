@@ -36,7 +36,7 @@ import type { LiveUploads } from '../http/routes/jobs.js';
 import { runAnalysisJob } from '../workers/analysis-job.js';
 import { DeliveryLoop } from '../workers/delivery-loop.js';
 import { runVideoJob } from '../workers/video-job.js';
-import { FfmpegVideoDecoder, findVideoTools, type VideoTool } from '../adapters/media/ffmpeg/index.js';
+import { FfmpegVideoDecoder, findVideoTools, SpawnHelper, type VideoTool } from '../adapters/media/ffmpeg/index.js';
 import { AppError } from '../domain/errors.js';
 import { enqueueJobDeliveries } from '../app/webhooks.js';
 import { SqlWebhookRepository } from '../adapters/db/webhook-repository.js';
@@ -118,6 +118,9 @@ export async function createServices(config: Config, logger: Logger, role: Proce
   } catch (err) {
     throw new ConfigError(err instanceof Error ? err.message : String(err), { cause: err });
   }
+  // The helper that starts ffmpeg and ffprobe is forked now, while this process is small (see ffmpeg/spawn.ts); a
+  // platform without Unix sockets, or a helper that fails to start, leaves the tools to be spawned directly.
+  const spawnHelper = config.spawnHelper && process.platform !== 'win32' ? SpawnHelper.start().catch((err: unknown) => (logger.warn({ err }, 'ffmpeg spawn helper unavailable; spawning directly'), null)) : Promise.resolve(null);
   const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
   await database.migrate();
   const blobs = new LocalBlobStore({ image: config.imagesDir, video: config.videosDir });
@@ -180,7 +183,8 @@ export async function createServices(config: Config, logger: Logger, role: Proce
   const foundTools = await findVideoTools({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath });
   if (foundTools.ok) logger.info({ ffmpeg: toolView(foundTools.tools.ffmpeg), ffprobe: toolView(foundTools.tools.ffprobe) }, 'video tools');
   else logger.warn({ reason: foundTools.reason }, 'video analysis unavailable');
-  const videos: VideoDecoder = foundTools.ok ? new FfmpegVideoDecoder(foundTools.tools) : unavailableVideo(foundTools.reason);
+  const helper = await spawnHelper;
+  const videos: VideoDecoder = foundTools.ok ? new FfmpegVideoDecoder(foundTools.tools, helper?.spawn) : unavailableVideo(foundTools.reason);
   // A worker follows live uploads that an API process is still writing to the shared volume.
   const follow = role === 'worker' ? (job: JobRecord, partial: string, signal: AbortSignal): LiveUpload => followUpload({ jobs, media, blobs, clock }, job, partial, signal, config.worker.liveUploadIdleMs) : undefined;
   const handlerDeps = {
@@ -337,6 +341,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     if (redis) await Promise.all(Object.values(redis).map((c: Redis) => c.quit().catch(() => c.disconnect())));
     await Promise.all([sender.close(), fetcher.close()]);
     await engine.close();
+    await helper?.close();
     await database.close();
     // Last: whatever crashed while the rest stopped is sent too.
     await errors.close();

@@ -17,10 +17,10 @@
  * graph is configured. Nothing assumes a constant frame rate, and the output size comes from each frame's own
  * line, so stream input (where ffprobe cannot run first) and mid-stream size changes need no prior probe.
  */
-import { spawn } from 'node:child_process';
 import { AppError } from '../../../domain/errors.js';
 import { FORMAT_WHITELIST, resolveInput } from './input.js';
 import { FfmpegRun } from './run.js';
+import { directSpawn, type Spawn } from './spawn.js';
 import { SYSTEM_TOOLS, type VideoTools } from './tools.js';
 import type { FrameSampling, VideoFrame } from './types.js';
 
@@ -55,6 +55,7 @@ export async function* decodeFrames(
   sampling: FrameSampling,
   signal?: AbortSignal,
   tools: VideoTools = SYSTEM_TOOLS,
+  spawnTool: Spawn = directSpawn,
 ): AsyncGenerator<VideoFrame> {
   const graph = filterGraph(sampling);
   const src = typeof input === 'string' ? resolveInput(input) : null;
@@ -92,11 +93,7 @@ export async function* decodeFrames(
     'pipe:1',
   );
 
-  const run = new FfmpegRun(
-    spawn(tools.ffmpeg.path, args, { stdio: [src ? 'ignore' : 'pipe', 'pipe', 'pipe'] }),
-    src ? src.names : ['pipe:0'],
-    signal,
-  );
+  const run = new FfmpegRun(await spawnTool(tools.ffmpeg.path, args, { stdin: !src }), src ? src.names : ['pipe:0'], signal);
   try {
     if (typeof input !== 'string') run.feed(input);
     for (;;) {

@@ -2,22 +2,27 @@
 import type { DecodedFrame, VideoDecoder, VideoFacts } from '../../../app/ports.js';
 import { decodeFrames } from './decode.js';
 import { probeVideo } from './probe.js';
+import { directSpawn, type Spawn } from './spawn.js';
 import type { VideoTools } from './tools.js';
 
 export { decodeFrames } from './decode.js';
 export { probeVideo } from './probe.js';
+export { directSpawn, SpawnHelper, type Spawn, type ToolProcess } from './spawn.js';
 export { findVideoTools, SYSTEM_TOOLS, type FoundTools, type VideoTool, type VideoTools } from './tools.js';
 export type { FrameSampling, VideoFrame, VideoInfo } from './types.js';
 
-/** The VideoDecoder port on given tools. */
+/** The VideoDecoder port on given tools, started by `spawnTool` (a SpawnHelper's in the processes that run jobs). */
 export class FfmpegVideoDecoder implements VideoDecoder {
-  constructor(private readonly tools: VideoTools) {}
+  constructor(
+    private readonly tools: VideoTools,
+    private readonly spawnTool: Spawn = directSpawn,
+  ) {}
 
   probe(path: string): Promise<VideoFacts> {
-    return probeVideo(path, this.tools);
+    return probeVideo(path, this.tools, this.spawnTool);
   }
 
   frames(input: string | AsyncIterable<Uint8Array>, sampling: { everyNth: number; minSeconds: number; maxSide: number }, signal?: AbortSignal): AsyncIterable<DecodedFrame> {
-    return decodeFrames(input, sampling, signal, this.tools);
+    return decodeFrames(input, sampling, signal, this.tools, this.spawnTool);
   }
 }

@@ -1,6 +1,6 @@
 /** How an input is named to ffmpeg/ffprobe, and running a short command to its end. */
-import { spawn } from 'node:child_process';
 import { AppError } from '../../../domain/errors.js';
+import { directSpawn, type Spawn } from './spawn.js';
 
 /** The demuxers Argus accepts (those of media-kind's video extensions); keeps ffmpeg off playlists, images, raw data. */
 export const FORMAT_WHITELIST = 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,flv,asf,ogg';
@@ -32,9 +32,9 @@ export function resolveInput(input: string): ResolvedInput {
 }
 
 /** Runs a command to completion, collecting its output; kills it after `timeoutMs`. */
-export function runCollect(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCollect(cmd: string, args: readonly string[], timeoutMs: number, spawnTool: Spawn = directSpawn): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = await spawnTool(cmd, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
     let timedOut = false;

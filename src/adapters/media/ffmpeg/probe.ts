@@ -1,6 +1,7 @@
 /** Reading a video's facts with ffprobe. */
 import { AppError } from '../../../domain/errors.js';
 import { FORMAT_WHITELIST, resolveInput, runCollect } from './input.js';
+import { directSpawn, type Spawn } from './spawn.js';
 import { Diagnostics } from './stderr.js';
 import { SYSTEM_TOOLS, type VideoTools } from './tools.js';
 import type { VideoInfo } from './types.js';
@@ -15,7 +16,7 @@ const PROBE_PACKETS = 8;
  * Metadata comes from the container header, so a file truncated after its first frames still probes; its
  * decoding (`decodeFrames`) ends with the error.
  */
-export async function probeVideo(input: string, tools: VideoTools = SYSTEM_TOOLS): Promise<VideoInfo> {
+export async function probeVideo(input: string, tools: VideoTools = SYSTEM_TOOLS, spawnTool: Spawn = directSpawn): Promise<VideoInfo> {
   const src = resolveInput(input);
   const args = [
     '-hide_banner',
@@ -37,7 +38,7 @@ export async function probeVideo(input: string, tools: VideoTools = SYSTEM_TOOLS
     `%+#${PROBE_PACKETS}`,
     src.arg,
   ];
-  const { code, stdout, stderr } = await runCollect(tools.ffprobe.path, args, PROBE_TIMEOUT_MS);
+  const { code, stdout, stderr } = await runCollect(tools.ffprobe.path, args, PROBE_TIMEOUT_MS, spawnTool);
   const tail = new Diagnostics(src.names);
   for (const line of stderr.split(/\r?\n|\r/)) tail.add(line);
   if (code !== 0) throw new AppError('BAD_REQUEST', `not a readable video: ${tail.reason() ?? `ffprobe exited with code ${code}`}`);

@@ -1,7 +1,7 @@
 /** One ffmpeg child process of a decoding: its frames, its input stream, its verdict, and always its reaping. */
-import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../../../domain/errors.js';
+import type { ToolProcess } from './spawn.js';
 import { StderrParser } from './stderr.js';
 import type { VideoFrame } from './types.js';
 
@@ -33,7 +33,7 @@ export class FfmpegRun {
   private feedError: { error: unknown } | null = null;
 
   constructor(
-    private readonly child: ChildProcess,
+    private readonly child: ToolProcess,
     names: readonly string[],
     private readonly signal: AbortSignal | undefined,
   ) {

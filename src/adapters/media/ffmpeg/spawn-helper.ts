@@ -1,0 +1,66 @@
+/**
+ * The spawn helper process (see spawn.ts): a small Node process that starts ffmpeg and ffprobe for a large one.
+ *
+ * Requests come over the IPC channel. For each, the helper connects two sockets to the parent's Unix socket (argv[2]),
+ * names them with the request's id, and starts the command with those sockets as its stdout and stderr, so the
+ * output goes to the parent directly and the helper never reads it. It reports the child's pid, or why it could not
+ * start, and its exit; it forwards kill requests. It exits when the parent goes away.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+/** A request from the parent. */
+export type HelperRequest =
+  | { readonly op: 'spawn'; readonly id: string; readonly cmd: string; readonly args: readonly string[] }
+  | { readonly op: 'kill'; readonly id: string; readonly signal: NodeJS.Signals };
+
+/** A report to the parent. */
+export type HelperReport =
+  | { readonly op: 'spawned'; readonly id: string; readonly pid: number }
+  | { readonly op: 'error'; readonly id: string; readonly code: string | null; readonly message: string }
+  | { readonly op: 'exit'; readonly id: string; readonly code: number | null; readonly signal: NodeJS.Signals | null };
+
+const socketPath = process.argv[2] as string;
+const children = new Map<string, ChildProcess>();
+const report = (r: HelperReport): void => void process.send?.(r);
+
+/** A socket to the parent, named `<id> <stream>` on its first line; resolves once that line is written. */
+function named(id: string, stream: 'out' | 'err'): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    socket.once('error', reject);
+    socket.once('connect', () => socket.write(`${id} ${stream}\n`, (err) => (err ? reject(err) : resolve(socket))));
+  });
+}
+
+async function start(id: string, cmd: string, args: readonly string[]): Promise<void> {
+  let sockets: net.Socket[] = [];
+  try {
+    sockets = await Promise.all([named(id, 'out'), named(id, 'err')]);
+    const child = spawn(cmd, args, { stdio: ['ignore', sockets[0], sockets[1]] });
+    children.set(id, child);
+    child.once('spawn', () => report({ op: 'spawned', id, pid: child.pid as number }));
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      // Only a failed start has no pid; other errors (a failed kill) are not the parent's concern.
+      if (child.pid !== undefined) return;
+      children.delete(id);
+      report({ op: 'error', id, code: err.code ?? null, message: err.message });
+    });
+    child.once('exit', (code, signal) => {
+      children.delete(id);
+      report({ op: 'exit', id, code, signal });
+    });
+  } catch (err) {
+    report({ op: 'error', id, code: (err as NodeJS.ErrnoException).code ?? null, message: (err as Error).message });
+  } finally {
+    // The child holds its own copies of the sockets: the parent sees their end when the child closes them.
+    for (const s of sockets) s.destroy();
+  }
+}
+
+process.on('message', (m: HelperRequest) => {
+  if (m.op === 'spawn') void start(m.id, m.cmd, m.args);
+  else if (m.op === 'kill') children.get(m.id)?.kill(m.signal);
+});
+// The parent is gone: nothing can read what the children write any more (they end on a broken pipe).
+process.on('disconnect', () => process.exit(0));

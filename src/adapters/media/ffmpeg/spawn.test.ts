@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeFrames } from './decode.js';
+import { probeVideo } from './probe.js';
+import { SpawnHelper, type ToolProcess } from './spawn.js';
+
+const VIDEO = fileURLToPath(new URL('../../../../../shared/testdata/video/Megamind.avi', import.meta.url));
+const SAMPLING = { everyNth: 4, minSeconds: 0, maxSide: 416 };
+
+/** The parent pid of a live process, from /proc. */
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** Resolves with the tool's exit code and signal. */
+function exited(child: ToolProcess): Promise<[number | null, NodeJS.Signals | null]> {
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+}
+
+describe('SpawnHelper', () => {
+  let helper: SpawnHelper;
+  beforeEach(async () => {
+    helper = await SpawnHelper.start();
+  });
+  afterEach(() => helper.close());
+
+  it('starts the tools from the helper, not from this process, with the same frames and facts as a direct spawn', async () => {
+    let parent = 0;
+    const watched = async (cmd: string, args: readonly string[], options?: { stdin?: boolean }): Promise<ToolProcess> => {
+      const child = await helper.spawn(cmd, args, options);
+      parent = parentOf(child.pid as number);
+      return child;
+    };
+    const direct: { index: number; sum: number }[] = [];
+    for await (const f of decodeFrames(VIDEO, SAMPLING)) direct.push({ index: f.index, sum: f.data.reduce((a, b) => a + b, 0) });
+    const through: { index: number; sum: number }[] = [];
+    for await (const f of decodeFrames(VIDEO, SAMPLING, undefined, undefined, watched)) through.push({ index: f.index, sum: f.data.reduce((a, b) => a + b, 0) });
+    expect(parent).not.toBe(process.pid);
+    expect(parent).toBeGreaterThan(0);
+    expect(through).toHaveLength(68);
+    expect(through).toEqual(direct);
+    expect(await probeVideo(VIDEO, undefined, watched)).toEqual(await probeVideo(VIDEO));
+  });
+
+  it('reports exit codes, a tool that is not installed, and kills', async () => {
+    const failing = await helper.spawn('ffprobe', ['-v', 'error', '/nonexistent.avi']);
+    let stderr = '';
+    failing.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const closed = new Promise<void>((resolve) => failing.once('close', () => resolve()));
+    const [code] = await exited(failing);
+    expect(code).not.toBe(0);
+    // 'close' comes once the tool has exited and its output has all been read.
+    await closed;
+    expect(stderr).toMatch(/No such file/);
+
+    const missing = await helper.spawn('no-such-tool-argus', []);
+    const error = await new Promise<NodeJS.ErrnoException>((resolve) => missing.once('error', resolve));
+    expect(error.code).toBe('ENOENT');
+    expect(missing.pid).toBeUndefined();
+
+    const long = await helper.spawn('sleep', ['30']);
+    expect(long.kill('SIGKILL')).toBe(true);
+    expect(await exited(long)).toEqual([null, 'SIGKILL']);
+  });
+
+  it('spawns directly what needs stdin, and everything once the helper has gone; a running tool is told it ended', async () => {
+    const fed = await helper.spawn('cat', [], { stdin: true });
+    expect(parentOf(fed.pid as number)).toBe(process.pid);
+    fed.stdin?.end();
+    await exited(fed);
+
+    const running = await helper.spawn('sleep', ['30']);
+    const sleeper = running.pid as number;
+    await helper.close();
+    // The helper's report of the exit is lost with it: the tool is reported ended rather than waited on for ever.
+    expect(await exited(running)).toEqual([null, 'SIGKILL']);
+    process.kill(sleeper, 'SIGKILL');
+    const after = await helper.spawn('true', []);
+    expect(parentOf(after.pid as number)).toBe(process.pid);
+    await exited(after);
+  });
+});
