@@ -61,7 +61,7 @@ describe('JobEventStream on PGlite', () => {
     for (let i = 0; i < 100 && published.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(published.map((e) => e.data)).toEqual([{ index: 0 }]);
     expect((await jobs.events(id, 0)).map((e) => e.data)).toEqual([{ index: 0 }]);
-    events.close();
+    await events.close();
   });
 
   it('stores nothing for a job that no longer runs, and the next call says so', async () => {

@@ -81,10 +81,11 @@ export class JobEventStream {
     return stored;
   }
 
-  /** Stops the timer; queued events are dropped. */
-  close(): void {
+  /** Stops the timer and drops what is queued; resolves once a store already under way has finished. */
+  async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.queued = [];
+    await this.chain;
   }
 }

@@ -335,7 +335,7 @@ async function analyseVideo(
   try {
     await runPipeline((stop) => deps.videos.frames(input, sampling, stop), detectFrame, finishOne, deps.inFlight, signal);
   } catch (err) {
-    events.close();
+    await events.close();
     // The decoder closes a stream it has read; one that failed before reading it (no ffmpeg here) leaves it open, and
     // an upload teed to it would wait for it once past the tee's lag. Not awaited: closing cannot fail the job further.
     if (typeof source !== 'string') source[Symbol.asyncIterator]().return?.()?.catch(() => undefined);
@@ -347,7 +347,7 @@ async function analyseVideo(
     // The last frames' track changes, and the final progress (done = total), after the last frame events.
     await emitEvents(lastFrame, true);
   } finally {
-    events.close();
+    await events.close();
   }
 
   const facts = await factsOf;

@@ -62,5 +62,11 @@ process.on('message', (m: HelperRequest) => {
   if (m.op === 'spawn') void start(m.id, m.cmd, m.args);
   else if (m.op === 'kill') children.get(m.id)?.kill(m.signal);
 });
-// The parent is gone: nothing can read what the children write any more (they end on a broken pipe).
-process.on('disconnect', () => process.exit(0));
+/** Kills every tool still running (nothing can read their output any more) and exits. */
+function stop(): void {
+  for (const child of children.values()) child.kill('SIGKILL');
+  process.exit(0);
+}
+// The parent has gone (or closed the helper): a tool blocked on its input would otherwise outlive it.
+process.on('disconnect', stop);
+process.on('SIGTERM', stop);

@@ -14,6 +14,16 @@ function parentOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
+/** Whether a process exists and is not a zombie. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves with the tool's exit code and signal. */
 function exited(child: ToolProcess): Promise<[number | null, NodeJS.Signals | null]> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
@@ -73,12 +83,35 @@ describe('SpawnHelper', () => {
 
     const running = await helper.spawn('sleep', ['30']);
     const sleeper = running.pid as number;
+    const ended = exited(running);
     await helper.close();
-    // The helper's report of the exit is lost with it: the tool is reported ended rather than waited on for ever.
-    expect(await exited(running)).toEqual([null, 'SIGKILL']);
-    process.kill(sleeper, 'SIGKILL');
+    // Nothing would reap the tool or report its exit any more: it is killed, and reported killed.
+    expect(await ended).toEqual([null, 'SIGKILL']);
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      alive = isRunning(sleeper);
+      if (alive) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(alive).toBe(false);
     const after = await helper.spawn('true', []);
     expect(parentOf(after.pid as number)).toBe(process.pid);
     await exited(after);
+  });
+
+  it('kills and reports ended the tools of a helper that died, and spawns directly afterwards', async () => {
+    const running = await helper.spawn('sleep', ['30']);
+    const sleeper = running.pid as number;
+    const ended = exited(running);
+    process.kill(parentOf(sleeper), 'SIGKILL');
+    expect(await ended).toEqual([null, 'SIGKILL']);
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      alive = isRunning(sleeper);
+      if (alive) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(alive).toBe(false);
+    const after = await helper.spawn('true', []);
+    expect(parentOf(after.pid as number)).toBe(process.pid);
+    expect(await exited(after)).toEqual([0, null]);
   });
 });

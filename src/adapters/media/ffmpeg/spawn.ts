@@ -110,6 +110,8 @@ export class SpawnHelper {
   private readonly pending = new Map<string, Pending>();
   private readonly running = new Map<string, HelperChild>();
   private alive = true;
+  /** The helper has exited, or was closed: what it was running has been dealt with. */
+  private gone = false;
 
   private constructor(
     private readonly helper: ChildProcess,
@@ -117,6 +119,9 @@ export class SpawnHelper {
     private readonly dir: string,
   ) {
     helper.on('message', (r: HelperReport) => this.onReport(r));
+    // A send on a channel that just closed reports here rather than crashing the process; the exit follows.
+    helper.on('error', () => this.onHelperExit());
+    helper.once('disconnect', () => this.onHelperExit());
     helper.once('exit', () => this.onHelperExit());
     server.on('connection', (socket) => this.onConnection(socket));
   }
@@ -159,20 +164,28 @@ export class SpawnHelper {
     if (answer?.op === 'spawned' && p.out && p.err) {
       const child = new HelperChild(p.out, p.err, (signal) => this.send({ op: 'kill', id, signal }));
       child.pid = answer.pid;
+      // An exit reported before the sockets came is told once the caller has had a turn to listen (and is not
+      // running any more, so the helper's own end cannot override it).
+      const early = p.exit;
+      if (early) {
+        setImmediate(() => child.exit(early.code, early.signal));
+        return child;
+      }
       this.running.set(id, child);
       this.holdOpen();
       child.once('exit', () => {
         this.running.delete(id);
         this.holdOpen();
       });
-      // An exit reported before the sockets came is told once the caller has had a turn to listen.
-      const early = p.exit;
-      if (early) setImmediate(() => child.exit(early.code, early.signal));
       return child;
     }
     p.out?.destroy();
     p.err?.destroy();
-    if (!this.alive) return directSpawn(cmd, args, options);
+    if (!this.alive) {
+      // The helper went away mid-request: a tool it had started is stopped before it is started again here.
+      if (answer?.op === 'spawned' && !p.exit) killPid(answer.pid);
+      return directSpawn(cmd, args, options);
+    }
     // The tool could not start (not installed, say): a child that fails as a spawned one would.
     const failed = new HelperChild(ended(), ended(), () => undefined);
     const error = Object.assign(new Error(answer?.op === 'error' ? answer.message : `could not start ${cmd}`), { code: answer?.op === 'error' ? answer.code : null });
@@ -182,14 +195,14 @@ export class SpawnHelper {
 
   /** Stops the helper (tools it started end when their output can no longer be read). */
   async close(): Promise<void> {
-    this.alive = false;
     this.helper.kill();
+    this.onHelperExit();
     this.server.close();
     await rm(this.dir, { recursive: true, force: true });
   }
 
   private send(request: HelperRequest): void {
-    this.helper.send(request);
+    if (this.alive && this.helper.connected) this.helper.send(request);
   }
 
   /** The channel keeps this process alive only while a request or a tool it started is outstanding. */
@@ -225,6 +238,7 @@ export class SpawnHelper {
           continue;
         }
         socket.off('readable', onReadable);
+        socket.setTimeout(0);
         const [id, stream] = head.subarray(0, nl).toString('latin1').split(' ');
         const rest = head.subarray(nl + 1);
         if (rest.length > 0) socket.unshift(rest);
@@ -236,6 +250,10 @@ export class SpawnHelper {
       }
     };
     socket.on('readable', onReadable);
+    // The helper writes the line as soon as it connects; a socket that never names itself is not kept open.
+    socket.setTimeout(10_000, () => {
+      if (socket.listenerCount('readable') > 0) socket.destroy();
+    });
   }
 
   /** Settles a request once the helper answered and, if the tool started, both sockets arrived. */
@@ -244,11 +262,26 @@ export class SpawnHelper {
   }
 
   private onHelperExit(): void {
+    if (this.gone) return;
+    this.gone = true;
     this.alive = false;
-    // Requests in flight are answered with direct spawns; running tools are told they ended (they lost their reporter).
+    // Requests in flight are answered with direct spawns. Running tools lost the process that reaped them and reported
+    // their exit: they are killed (by pid: the helper had started them as this user) and reported killed.
     for (const p of this.pending.values()) p.settle();
-    for (const child of this.running.values()) child.exit(null, 'SIGKILL');
+    for (const child of this.running.values()) {
+      if (child.pid !== undefined) killPid(child.pid);
+      child.exit(null, 'SIGKILL');
+    }
     this.running.clear();
+    this.helper.channel?.unref();
+  }
+}
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }
 
