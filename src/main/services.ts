@@ -118,9 +118,11 @@ export async function createServices(config: Config, logger: Logger, role: Proce
   } catch (err) {
     throw new ConfigError(err instanceof Error ? err.message : String(err), { cause: err });
   }
-  // The helper that starts ffmpeg and ffprobe is forked now, while this process is small (see ffmpeg/spawn.ts); a
-  // platform without Unix sockets, or a helper that fails to start, leaves the tools to be spawned directly.
-  const spawnHelper = config.spawnHelper && process.platform !== 'win32' ? SpawnHelper.start().catch((err: unknown) => (logger.warn({ err }, 'ffmpeg spawn helper unavailable; spawning directly'), null)) : Promise.resolve(null);
+  // The helper that starts ffmpeg and ffprobe is forked now, while this process is small (see ffmpeg/spawn.ts), in the
+  // processes that run video jobs (an API process of the scale-out mode runs none); a platform without Unix sockets,
+  // or a helper that fails to start, leaves the tools to be spawned directly.
+  const runsJobs = mode === 'embedded' || role === 'worker';
+  const spawnHelper = config.spawnHelper && runsJobs && process.platform !== 'win32' ? SpawnHelper.start().catch((err: unknown) => (logger.warn({ err }, 'ffmpeg spawn helper unavailable; spawning directly'), null)) : Promise.resolve(null);
   const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
   await database.migrate();
   const blobs = new LocalBlobStore({ image: config.imagesDir, video: config.videosDir });

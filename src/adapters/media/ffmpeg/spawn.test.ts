@@ -24,6 +24,15 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** Whether the process stops running within two seconds. */
+async function stopsRunning(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (!isRunning(pid)) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
 /** Resolves with the tool's exit code and signal. */
 function exited(child: ToolProcess): Promise<[number | null, NodeJS.Signals | null]> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
@@ -87,12 +96,7 @@ describe('SpawnHelper', () => {
     await helper.close();
     // Nothing would reap the tool or report its exit any more: it is killed, and reported killed.
     expect(await ended).toEqual([null, 'SIGKILL']);
-    let alive = true;
-    for (let i = 0; i < 100 && alive; i++) {
-      alive = isRunning(sleeper);
-      if (alive) await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(alive).toBe(false);
+    expect(await stopsRunning(sleeper)).toBe(true);
     const after = await helper.spawn('true', []);
     expect(parentOf(after.pid as number)).toBe(process.pid);
     await exited(after);
@@ -104,12 +108,7 @@ describe('SpawnHelper', () => {
     const ended = exited(running);
     process.kill(parentOf(sleeper), 'SIGKILL');
     expect(await ended).toEqual([null, 'SIGKILL']);
-    let alive = true;
-    for (let i = 0; i < 100 && alive; i++) {
-      alive = isRunning(sleeper);
-      if (alive) await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(alive).toBe(false);
+    expect(await stopsRunning(sleeper)).toBe(true);
     const after = await helper.spawn('true', []);
     expect(parentOf(after.pid as number)).toBe(process.pid);
     expect(await exited(after)).toEqual([0, null]);
