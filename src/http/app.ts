@@ -221,7 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(meRoutes);
       await api.register(modelRoutes, { models: deps.models, defaults: s.aiDefaults, loaded: () => deps.engine.loadedModels?.() ?? new Set<string>() });
       if (deps.console) await api.register(sessionRoutes, { sessions: deps.console.sessions, clock: deps.clock, ttlS: deps.console.sessionTtlS, cookieSecure: deps.console.cookieSecure, auth: deps.auth !== null });
-      if (deps.console) await api.register(thumbnailRoutes, { ...deps, videoTools: deps.console.videoTools, cacheDir: deps.console.thumbnailDir });
+      if (deps.console) await api.register(thumbnailRoutes, { ...deps, videoTools: deps.console.videoTools, spawnTool: deps.console.spawnTool, cacheDir: deps.console.thumbnailDir });
     },
     { prefix: '/api/v1' },
   );

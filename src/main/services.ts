@@ -277,7 +277,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     metrics,
     errors,
     auth,
-    console: { sessions: new SqlSessionRepository(database.db), sessionTtlS: config.session.ttlS, cookieSecure: config.session.cookieSecure, videoTools: foundTools.ok ? foundTools.tools : null, thumbnailDir: path.join(config.dataDir, 'thumbnails') },
+    console: { sessions: new SqlSessionRepository(database.db), sessionTtlS: config.session.ttlS, cookieSecure: config.session.cookieSecure, videoTools: foundTools.ok ? foundTools.tools : null, spawnTool: helper?.spawn, thumbnailDir: path.join(config.dataDir, 'thumbnails') },
     capabilities: {
       video: foundTools.ok
         ? { status: 'ok', detail: `ffmpeg ${foundTools.tools.ffmpeg.version} (${foundTools.tools.ffmpeg.source})`, adminDetail: `ffmpeg ${toolView(foundTools.tools.ffmpeg)}, ffprobe ${toolView(foundTools.tools.ffprobe)}` }

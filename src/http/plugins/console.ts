@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import type { Spawn } from '../../adapters/media/ffmpeg/spawn.js';
 import type { VideoTools } from '../../adapters/media/ffmpeg/tools.js';
 import type { SessionRepository } from '../../app/sessions.js';
 import { AppError } from '../../domain/errors.js';
@@ -20,6 +21,8 @@ export interface ConsoleDeps {
   readonly cookieSecure: 'auto' | 'true' | 'false';
   /** ffmpeg for video thumbnails; null when video is unavailable here. */
   readonly videoTools: VideoTools | null;
+  /** Starts ffmpeg without forking the server, where this process has the spawn helper. */
+  readonly spawnTool?: Spawn | undefined;
   /** Where thumbnails are cached (under ARGUS_DATA_DIR). */
   readonly thumbnailDir: string;
   /** The built console; default dist/console of this checkout. */

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +8,8 @@ import Type from 'typebox';
 import { getMedia } from '../../app/media-queries.js';
 import type { BlobStore, FaceRepository, ImageDecoder, MediaRecord, MediaRepository } from '../../app/ports.js';
 import { FACE_THUMBNAIL_SIZE } from '../../app/faces.js';
+import { runTool, type ToolRun } from '../../adapters/media/ffmpeg/input.js';
+import type { Spawn } from '../../adapters/media/ffmpeg/spawn.js';
 import type { VideoTools } from '../../adapters/media/ffmpeg/tools.js';
 import { AppError } from '../../domain/errors.js';
 import { errorResponses, secured } from '../schemas/common.js';
@@ -23,6 +24,8 @@ export interface ThumbnailRouteDeps {
   readonly decoder: ImageDecoder;
   /** ffmpeg for video posters; null: video thumbnails answer 503 with the reason. */
   readonly videoTools: VideoTools | null;
+  /** Starts ffmpeg (the spawn helper where the process has one, so a poster does not fork the server). */
+  readonly spawnTool?: Spawn | undefined;
   /** Where made thumbnails are kept (under ARGUS_DATA_DIR). */
   readonly cacheDir: string;
 }
@@ -183,14 +186,12 @@ async function imageThumbnail(deps: ThumbnailRouteDeps, record: MediaRecord): Pr
 async function videoPoster(deps: ThumbnailRouteDeps, record: MediaRecord): Promise<Buffer> {
   if (!deps.videoTools) throw new AppError('SERVICE_UNAVAILABLE', 'video thumbnails need ffmpeg, which was not found on this server');
   const source = deps.blobs.locate(record.kind, record.key);
-  const frame = async (seek: string[]): Promise<Buffer> =>
-    new Promise((resolve, reject) => {
-      const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', source, '-frames:v', '1', '-vf', `scale=w=${MEDIA_SIZE}:h=${MEDIA_SIZE}:force_original_aspect_ratio=decrease`, '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'];
-      execFile(deps.videoTools!.ffmpeg.path, args, { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024, timeout: 30_000 }, (err, stdout, stderr) => {
-        if (err) reject(new AppError('BAD_REQUEST', `ffmpeg could not take a poster frame of media ${record.id}: ${stderr.toString().trim().split('\n').pop() ?? err.message}`));
-        else resolve(stdout);
-      });
-    });
+  const frame = async (seek: string[]): Promise<Buffer> => {
+    const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', source, '-frames:v', '1', '-vf', `scale=w=${MEDIA_SIZE}:h=${MEDIA_SIZE}:force_original_aspect_ratio=decrease`, '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'];
+    const run = await runFfmpeg(deps, args, { timeoutMs: 30_000, maxStdoutBytes: 16 * 1024 * 1024 });
+    if (run.code !== 0 || run.killed) throw new AppError('BAD_REQUEST', `ffmpeg could not take a poster frame of media ${record.id}: ${lastLine(run) ?? 'it did not finish'}`);
+    return run.stdout;
+  };
   let png = await frame(['-ss', '1']);
   if (png.length === 0) png = await frame([]);
   if (png.length === 0) throw new AppError('BAD_REQUEST', `media ${record.id} has no video frame to show`);
@@ -217,10 +218,20 @@ async function transcodeForBrowsers(deps: ThumbnailRouteDeps, record: MediaRecor
     // The index up front, so playback and seeking start before the whole file is read.
     ...['-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart', '-f', 'mp4', '-y', out],
   ];
-  await new Promise<void>((resolve, reject) => {
-    execFile(tools.ffmpeg.path, args, { maxBuffer: 1024 * 1024, timeout: TRANSCODE_TIMEOUT_MS }, (err, _stdout, stderr) => {
-      if (err) reject(new AppError('BAD_REQUEST', `ffmpeg could not make a playable copy of media ${record.id}: ${stderr.trim().split('\n').pop() || err.message}`));
-      else resolve();
-    });
-  });
+  const run = await runFfmpeg(deps, args, { timeoutMs: TRANSCODE_TIMEOUT_MS, maxStdoutBytes: 1024 * 1024 });
+  if (run.code !== 0 || run.killed) throw new AppError('BAD_REQUEST', `ffmpeg could not make a playable copy of media ${record.id}: ${lastLine(run) ?? 'it did not finish'}`);
+}
+
+/** Runs ffmpeg to its end (through the spawn helper when there is one); a missing ffmpeg is a 503. */
+async function runFfmpeg(deps: ThumbnailRouteDeps, args: string[], opts: { timeoutMs: number; maxStdoutBytes: number }): Promise<ToolRun> {
+  try {
+    return await runTool(deps.videoTools!.ffmpeg.path, args, opts, deps.spawnTool);
+  } catch (err) {
+    throw new AppError('SERVICE_UNAVAILABLE', `ffmpeg could not be started: ${(err as Error).message}`);
+  }
+}
+
+/** The last line ffmpeg wrote to stderr, if any (its error). */
+function lastLine(run: ToolRun): string | undefined {
+  return run.stderr.trim().split('\n').pop() || undefined;
 }

@@ -31,32 +31,62 @@ export function resolveInput(input: string): ResolvedInput {
   return { arg, protocols: 'file', inputOptions: [], names: [arg, input] };
 }
 
-/** Runs a command to completion, collecting its output; kills it after `timeoutMs`. */
-export async function runCollect(cmd: string, args: readonly string[], timeoutMs: number, spawnTool: Spawn = directSpawn): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** What a command run to its end gave. */
+export interface ToolRun {
+  readonly code: number | null;
+  readonly stdout: Buffer;
+  /** The last `MAX_LINE` characters of its stderr. */
+  readonly stderr: string;
+  /** It was killed after the time it was given, or for writing more than it was allowed. */
+  readonly killed: 'timeout' | 'output' | null;
+}
+
+/**
+ * Runs a command to completion through `spawnTool` (the spawn helper, so this process is not forked), collecting its
+ * output; it is killed after `timeoutMs` or once its stdout passes `maxStdoutBytes`. A command that cannot start
+ * rejects with its spawn error (`code` ENOENT when not installed).
+ */
+export async function runTool(cmd: string, args: readonly string[], opts: { timeoutMs: number; maxStdoutBytes?: number }, spawnTool: Spawn = directSpawn): Promise<ToolRun> {
   const child = await spawnTool(cmd, args);
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
+    let outBytes = 0;
     let err = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let killed: ToolRun['killed'] = null;
+    const stop = (why: NonNullable<ToolRun['killed']>): void => {
+      killed ??= why;
       child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    };
+    const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (opts.maxStdoutBytes !== undefined && outBytes > opts.maxStdoutBytes) return stop('output');
+      out.push(chunk);
+    });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       err = (err + chunk).slice(-MAX_LINE);
     });
-    child.once('error', (e: NodeJS.ErrnoException) => {
+    child.once('error', (e: Error) => {
       clearTimeout(timer);
-      reject(
-        new AppError('SERVICE_UNAVAILABLE', e.code === 'ENOENT' ? `video probing is unavailable: ${cmd} is not installed` : `could not start ${cmd}: ${e.message}`),
-      );
+      reject(e);
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      if (timedOut) reject(new AppError('BAD_REQUEST', `not a readable video: ${cmd} gave no answer within ${timeoutMs / 1000} s`));
-      else resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: err });
+      resolve({ code, stdout: Buffer.concat(out), stderr: err, killed });
     });
   });
+}
+
+/** Runs a short command to completion, collecting its output; kills it after `timeoutMs`. */
+export async function runCollect(cmd: string, args: readonly string[], timeoutMs: number, spawnTool: Spawn = directSpawn): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let run: ToolRun;
+  try {
+    run = await runTool(cmd, args, { timeoutMs }, spawnTool);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new AppError('SERVICE_UNAVAILABLE', code === 'ENOENT' ? `video probing is unavailable: ${cmd} is not installed` : `could not start ${cmd}: ${(e as Error).message}`);
+  }
+  if (run.killed) throw new AppError('BAD_REQUEST', `not a readable video: ${cmd} gave no answer within ${timeoutMs / 1000} s`);
+  return { code: run.code, stdout: run.stdout.toString('utf8'), stderr: run.stderr };
 }

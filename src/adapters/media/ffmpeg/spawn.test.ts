@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeFrames } from './decode.js';
+import { runTool } from './input.js';
 import { probeVideo } from './probe.js';
 import { SpawnHelper, type ToolProcess } from './spawn.js';
 
@@ -112,5 +113,28 @@ describe('SpawnHelper', () => {
     const after = await helper.spawn('true', []);
     expect(parentOf(after.pid as number)).toBe(process.pid);
     expect(await exited(after)).toEqual([0, null]);
+  });
+
+  it('runs a command to its end through the helper (video posters): the same bytes as a direct run; killed past its output limit or its time', async () => {
+    const poster = ['-hide_banner', '-loglevel', 'error', '-ss', '1', '-i', VIDEO, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'];
+    let parent = 0;
+    const watched = async (cmd: string, args: readonly string[]): Promise<ToolProcess> => {
+      const child = await helper.spawn(cmd, args);
+      parent = parentOf(child.pid as number);
+      return child;
+    };
+    const through = await runTool('ffmpeg', poster, { timeoutMs: 30_000 }, watched);
+    const direct = await runTool('ffmpeg', poster, { timeoutMs: 30_000 });
+    expect(parent).not.toBe(process.pid);
+    expect(through).toMatchObject({ code: 0, killed: null });
+    expect(through.stdout.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(through.stdout.equals(direct.stdout)).toBe(true);
+
+    const capped = await runTool('ffmpeg', poster, { timeoutMs: 30_000, maxStdoutBytes: 1000 }, helper.spawn);
+    expect(capped.killed).toBe('output');
+    expect(capped.stdout.length).toBeLessThanOrEqual(1000);
+    const slow = await runTool('sleep', ['30'], { timeoutMs: 100 }, helper.spawn);
+    expect(slow).toMatchObject({ code: null, killed: 'timeout' });
+    await expect(runTool('no-such-tool-argus', [], { timeoutMs: 1000 }, helper.spawn)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
