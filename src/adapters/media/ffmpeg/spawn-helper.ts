@@ -7,7 +7,9 @@
  * start, and its exit; it forwards kill requests. It exits when the parent goes away.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
 /** A request from the parent. */
 export type HelperRequest =
@@ -62,9 +64,13 @@ process.on('message', (m: HelperRequest) => {
   if (m.op === 'spawn') void start(m.id, m.cmd, m.args);
   else if (m.op === 'kill') children.get(m.id)?.kill(m.signal);
 });
-/** Kills every tool still running (nothing can read their output any more) and exits. */
+/**
+ * Kills every tool still running (nothing can read their output any more), removes the socket's private directory
+ * (the parent removes it when it closes the helper, but not when it was killed) and exits.
+ */
 function stop(): void {
   for (const child of children.values()) child.kill('SIGKILL');
+  rmSync(path.dirname(socketPath), { recursive: true, force: true });
   process.exit(0);
 }
 // The parent has gone (or closed the helper): a tool blocked on its input would otherwise outlive it.

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeFrames } from './decode.js';
@@ -136,5 +139,30 @@ describe('SpawnHelper', () => {
     const slow = await runTool('sleep', ['30'], { timeoutMs: 100 }, helper.spawn);
     expect(slow).toMatchObject({ code: null, killed: 'timeout' });
     await expect(runTool('no-such-tool-argus', [], { timeoutMs: 1000 }, helper.spawn)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('leaves no socket directory behind when the server is killed: the helper removes it and its tools end', async () => {
+    // A plain Node process (the compiled module: `npm test` builds dist/ first) that starts a helper and a tool
+    // through it, says the tool's pid, and waits to be killed.
+    const module = fileURLToPath(new URL('../../../../dist/adapters/media/ffmpeg/spawn.js', import.meta.url));
+    const script = `
+      import { SpawnHelper } from ${JSON.stringify(module)};
+      const h = await SpawnHelper.start();
+      const tool = await h.spawn('sleep', ['30']);
+      console.log(tool.pid);
+      setInterval(() => {}, 1000);`;
+    const server = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const first = await createInterface({ input: server.stdout })[Symbol.asyncIterator]().next();
+    const tool = Number(first.value);
+    const helperPid = parentOf(tool);
+    // The helper's argument is its socket, in the private directory.
+    const socket = readFileSync(`/proc/${helperPid}/cmdline`, 'utf8').split('\0').filter(Boolean).pop() as string;
+    const dir = path.dirname(socket);
+    expect(path.basename(dir)).toMatch(/^argus-spawn-/);
+    expect(existsSync(dir)).toBe(true);
+    server.kill('SIGKILL');
+    expect(await stopsRunning(helperPid)).toBe(true);
+    expect(await stopsRunning(tool)).toBe(true);
+    expect(existsSync(dir)).toBe(false);
   });
 });
