@@ -617,6 +617,13 @@ async function benchPipeline(): Promise<void> {
   }
 }
 
+/** The options of `npm run bench -- faces [sizes...] [--total N] [--no-pipeline]`. */
+export function facesArgs(args: readonly string[]): { sizes?: number[]; total?: number; pipeline: boolean } {
+  const total = args.indexOf('--total');
+  const sizes = args.filter((a, i) => /^\d+$/.test(a) && (total < 0 || i !== total + 1)).map(Number);
+  return { ...(sizes.length ? { sizes } : {}), ...(total >= 0 ? { total: Number(args[total + 1]) } : {}), pipeline: !args.includes('--no-pipeline') };
+}
+
 /** Runs both parts: measured collections of `sizes` faces in a database of `total` (see the file's comment). */
 export async function benchFaces(opts: { sizes?: number[]; total?: number; pipeline?: boolean } = {}): Promise<void> {
   const sizes = opts.sizes ?? [10_000, 100_000];

@@ -2,7 +2,7 @@
 import { benchAccuracy } from './accuracy.js';
 import { benchBlur } from './blur.js';
 import { benchDetect } from './detect.js';
-import { benchFaces } from './faces.js';
+import { benchFaces, facesArgs } from './faces.js';
 import { benchOcr } from './ocr.js';
 import { benchUpload } from './upload.js';
 import { benchVideo } from './video.js';
@@ -28,10 +28,7 @@ switch (name) {
     await benchDetect(Number(args[0] ?? 8));
     break;
   case 'faces': {
-    // [sizes...] [--total N] [--no-pipeline]
-    const total = args.indexOf('--total');
-    const sizes = args.filter((a, i) => /^\d+$/.test(a) && i !== total + 1).map(Number);
-    await benchFaces({ ...(sizes.length ? { sizes } : {}), ...(total >= 0 ? { total: Number(args[total + 1]) } : {}), pipeline: !args.includes('--no-pipeline') });
+    await benchFaces(facesArgs(args));
     break;
   }
   case 'ocr':
