@@ -27,3 +27,19 @@ describe('writeChw', () => {
     expect(() => writeChw(img, { colour: 'rgb' }, new Float32Array(5))).toThrow(RangeError);
   });
 });
+
+describe('writeChw with a crop', () => {
+  it('writes only the rectangle asked for, as if it had been cut out first, and refuses one outside the image', () => {
+    // 3 x 2 image, pixel (x, y) = [10x + y, 100 + 10x + y, 200 + 10x + y].
+    const data = new Uint8Array(18);
+    for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) data.set([10 * x + y, 100 + 10 * x + y, 200 + 10 * x + y], (y * 3 + x) * 3);
+    const big = { width: 3, height: 2, data };
+    const cut = { width: 2, height: 1, data: new Uint8Array([...data.subarray(12, 18)]) };
+    const spec = { colour: 'bgr' as const, mean: [1, 2, 3] as const, std: [2, 4, 8] as const };
+    const place = { width: 3, height: 2, x: 0, y: 0, pad: 7 };
+    const viaCrop = writeChw(big, spec, new Float32Array(18), 0, place, { left: 1, top: 1, width: 2, height: 1 });
+    expect([...viaCrop]).toEqual([...writeChw(cut, spec, new Float32Array(18), 0, place)]);
+    expect(viaCrop[0]).toBe((211 - 1) / 2);
+    expect(() => writeChw(big, spec, new Float32Array(18), 0, place, { left: 2, top: 1, width: 2, height: 1 })).toThrow(RangeError);
+  });
+});

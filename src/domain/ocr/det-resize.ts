@@ -32,3 +32,14 @@ export function planDetInput(width: number, height: number, rule: DetResizeRule)
   const h = Math.max(32, Math.round((height * ratio) / 32) * 32);
   return { width: w, height: h, scaleX: width / w, scaleY: height / h };
 }
+
+/**
+ * The detector input for an image that needs no scaling under `rule` (its longer side within `maxSide`, its
+ * shorter side at least `minSide`): the image as it is, padded on the right and bottom to the next multiple of
+ * 32 (PaddleOCR's resize_type 2 pads the same way). Null when the image must be scaled. Reading at the image's
+ * own scale costs no resampling pass; rounding to the nearest multiple instead stretches the image by up to 3%.
+ */
+export function paddedDetInput(width: number, height: number, rule: DetResizeRule): DetInputPlan | null {
+  if (Math.max(width, height) > rule.maxSide || Math.min(width, height) < rule.minSide) return null;
+  return { width: Math.max(32, Math.ceil(width / 32) * 32), height: Math.max(32, Math.ceil(height / 32) * 32), scaleX: 1, scaleY: 1 };
+}
