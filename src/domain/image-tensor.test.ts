@@ -41,5 +41,8 @@ describe('writeChw with a crop', () => {
     expect([...viaCrop]).toEqual([...writeChw(cut, spec, new Float32Array(18), 0, place)]);
     expect(viaCrop[0]).toBe((211 - 1) / 2);
     expect(() => writeChw(big, spec, new Float32Array(18), 0, place, { left: 2, top: 1, width: 2, height: 1 })).toThrow(RangeError);
+    // Placed away from the corner: the crop's pixels land at (1, 1), the rest is padding.
+    const shifted = writeChw(big, { colour: 'rgb' }, new Float32Array(18), 0, { width: 3, height: 2, x: 1, y: 1, pad: 7 }, { left: 1, top: 0, width: 2, height: 1 });
+    expect([...shifted.subarray(0, 6)]).toEqual([7, 7, 7, 7, 10, 20]);
   });
 });

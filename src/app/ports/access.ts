@@ -1,6 +1,7 @@
 /** Ports: who calls and under which key or token; idempotency records; the per-owner AI settings; the clock. */
 import type { AiSettingsPatch } from '../../domain/ai-settings.js';
 
+/** Who a request acts as. Every stored thing belongs to exactly one owner. */
 export interface Principal {
   /**
    * The owner everything is stored under. API-key owners are named as their keys say; token users live in a

@@ -36,6 +36,7 @@ export interface FaceMatch {
   readonly similarity: number;
 }
 
+/** Persistence and vector search of enrolled faces (pgvector, HNSW on cosine distance). */
 export interface FaceRepository {
   createPerson(person: PersonRecord): Promise<void>;
   findPerson(ownerId: string, id: string): Promise<PersonRecord | null>;

@@ -189,7 +189,7 @@ async function videoPoster(deps: ThumbnailRouteDeps, record: MediaRecord): Promi
   const frame = async (seek: string[]): Promise<Buffer> => {
     const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', source, '-frames:v', '1', '-vf', `scale=w=${MEDIA_SIZE}:h=${MEDIA_SIZE}:force_original_aspect_ratio=decrease`, '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'];
     const run = await runFfmpeg(deps, args, { timeoutMs: 30_000, maxStdoutBytes: 16 * 1024 * 1024 });
-    if (run.code !== 0 || run.killed) throw new AppError('BAD_REQUEST', `ffmpeg could not take a poster frame of media ${record.id}: ${lastLine(run) ?? 'it did not finish'}`);
+    if (run.code !== 0 || run.killed) throw new AppError('BAD_REQUEST', `ffmpeg could not take a poster frame of media ${record.id}: ${whyFailed(run) ?? 'it did not finish'}`);
     return run.stdout;
   };
   let png = await frame(['-ss', '1']);
@@ -219,7 +219,7 @@ async function transcodeForBrowsers(deps: ThumbnailRouteDeps, record: MediaRecor
     ...['-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart', '-f', 'mp4', '-y', out],
   ];
   const run = await runFfmpeg(deps, args, { timeoutMs: TRANSCODE_TIMEOUT_MS, maxStdoutBytes: 1024 * 1024 });
-  if (run.code !== 0 || run.killed) throw new AppError('BAD_REQUEST', `ffmpeg could not make a playable copy of media ${record.id}: ${lastLine(run) ?? 'it did not finish'}`);
+  if (run.code !== 0 || run.killed) throw new AppError('BAD_REQUEST', `ffmpeg could not make a playable copy of media ${record.id}: ${whyFailed(run) ?? 'it did not finish'}`);
 }
 
 /** Runs ffmpeg to its end (through the spawn helper when there is one); a missing ffmpeg is a 503. */
@@ -231,7 +231,9 @@ async function runFfmpeg(deps: ThumbnailRouteDeps, args: string[], opts: { timeo
   }
 }
 
-/** The last line ffmpeg wrote to stderr, if any (its error). */
-function lastLine(run: ToolRun): string | undefined {
+/** Why ffmpeg failed: stopped for its time or output, else the last line it wrote to stderr (its error), if any. */
+function whyFailed(run: ToolRun): string | undefined {
+  if (run.killed === 'timeout') return 'it took too long and was stopped';
+  if (run.killed === 'output') return 'it wrote more than expected and was stopped';
   return run.stderr.trim().split('\n').pop() || undefined;
 }

@@ -47,18 +47,30 @@ export interface ToolRun {
  * rejects with its spawn error (`code` ENOENT when not installed).
  */
 export async function runTool(cmd: string, args: readonly string[], opts: { timeoutMs: number; maxStdoutBytes?: number }, spawnTool: Spawn = directSpawn): Promise<ToolRun> {
-  const child = await spawnTool(cmd, args);
+  // The time limit covers starting the tool too: a helper that never answers must not hold the caller forever.
+  const deadline = Date.now() + opts.timeoutMs;
+  const starting = spawnTool(cmd, args);
+  let startTimer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => (startTimer = setTimeout(() => resolve(null), opts.timeoutMs)));
+  const child = await Promise.race([starting, late]).finally(() => clearTimeout(startTimer));
+  if (!child) {
+    // Started after all, too late: stopped at once.
+    starting.then((c) => c.kill('SIGKILL'), () => undefined);
+    return { code: null, stdout: Buffer.alloc(0), stderr: '', killed: 'timeout' };
+  }
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
     let killed: ToolRun['killed'] = null;
     const stop = (why: NonNullable<ToolRun['killed']>): void => {
-      killed ??= why;
+      if (killed) return;
+      killed = why;
       child.kill('SIGKILL');
     };
-    const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+    const timer = setTimeout(() => stop('timeout'), Math.max(0, deadline - Date.now()));
     child.stdout.on('data', (chunk: Buffer) => {
+      if (killed) return;
       outBytes += chunk.length;
       if (opts.maxStdoutBytes !== undefined && outBytes > opts.maxStdoutBytes) return stop('output');
       out.push(chunk);

@@ -7,7 +7,7 @@
  * start, and its exit; it forwards kill requests. It exits when the parent goes away.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -70,7 +70,16 @@ process.on('message', (m: HelperRequest) => {
  */
 function stop(): void {
   for (const child of children.values()) child.kill('SIGKILL');
-  rmSync(path.dirname(socketPath), { recursive: true, force: true });
+  // Only the socket and the private directory made for it: never a directory this helper was not given to own.
+  const dir = path.dirname(socketPath);
+  if (path.basename(dir).startsWith('argus-spawn-')) {
+    try {
+      rmSync(socketPath, { force: true });
+      rmdirSync(dir);
+    } catch {
+      // The parent removed it first, or it cannot be removed: nothing more to do on the way out.
+    }
+  }
   process.exit(0);
 }
 // The parent has gone (or closed the helper): a tool blocked on its input would otherwise outlive it.

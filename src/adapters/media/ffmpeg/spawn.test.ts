@@ -139,6 +139,20 @@ describe('SpawnHelper', () => {
     const slow = await runTool('sleep', ['30'], { timeoutMs: 100 }, helper.spawn);
     expect(slow).toMatchObject({ code: null, killed: 'timeout' });
     await expect(runTool('no-such-tool-argus', [], { timeoutMs: 1000 }, helper.spawn)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // A start that never comes (a stuck helper) ends at the time limit too, and a tool that starts after it is stopped.
+    let lateTool: ToolProcess | undefined;
+    const stuck = async (cmd: string, args: readonly string[]): Promise<ToolProcess> => {
+      await new Promise((r) => setTimeout(r, 300));
+      lateTool = await helper.spawn(cmd, args);
+      return lateTool;
+    };
+    expect(await runTool('sleep', ['30'], { timeoutMs: 100 }, stuck)).toMatchObject({ code: null, killed: 'timeout' });
+    // It answered before the tool had even started.
+    expect(lateTool).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(lateTool).toBeDefined();
+    expect(await stopsRunning(lateTool?.pid as number)).toBe(true);
   });
 
   it('leaves no socket directory behind when the server is killed: the helper removes it and its tools end', async () => {
