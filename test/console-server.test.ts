@@ -148,6 +148,8 @@ describe.each(DB_MODES)('console server (%s)', (mode) => {
   });
 
   it('makes thumbnails of photos and videos, caches them, and serves them only to their owner', async () => {
+    // The video's poster is made by ffmpeg started through the spawn helper (not by forking this process).
+    expect(t.deps.console?.spawnTool).toBeDefined();
     const photo = (await uploadAs({ 'x-api-key': key }, 'images/person_horse_dog.jpg')).json();
     const video = (await uploadAs({ 'x-api-key': key }, 'video/Megamind.avi')).json();
     for (const m of [photo, video]) {
