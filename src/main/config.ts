@@ -58,6 +58,7 @@ export const ConfigSchema = Type.Object({
   ARGUS_INTRA_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
   ARGUS_INTER_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1 }),
   ARGUS_SPAWN_HELPER: Type.Boolean({ default: true }),
+  ARGUS_FFMPEG_PRESTART: Type.Boolean({ default: true }),
   ARGUS_HEAP_GROWTH_PERCENT: Type.Integer({ minimum: 0, maximum: 300, default: DEFAULT_HEAP_GROWTH_PERCENT }),
   // all (the default model of each task), none, or a comma-separated list of model ids; true/false mean all/none.
   ARGUS_WARMUP: Type.String({ pattern: '^\\s*[A-Za-z0-9_.-]+(\\s*,\\s*[A-Za-z0-9_.-]+)*\\s*$', default: 'all' }),
@@ -150,6 +151,8 @@ export interface Config {
   readonly interOpThreads: number;
   /** Start ffmpeg and ffprobe through a small helper process instead of forking this one (adapters/media/ffmpeg/spawn.ts). */
   readonly spawnHelper: boolean;
+  /** Keep the next video's ffmpeg started and waiting, through the spawn helper (adapters/media/ffmpeg/warm.ts). */
+  readonly ffmpegPrestart: boolean;
   /** V8's heap growth past the live size before a full collection, in percent (0: V8's own); see heap-growth.ts. */
   readonly heapGrowthPercent: number;
   /**
@@ -285,6 +288,7 @@ export function loadConfig(env?: Record<string, string | undefined>): Config {
     interOpThreads: raw.ARGUS_INTER_OP_THREADS,
     heapGrowthPercent: raw.ARGUS_HEAP_GROWTH_PERCENT,
     spawnHelper: raw.ARGUS_SPAWN_HELPER,
+    ffmpegPrestart: raw.ARGUS_FFMPEG_PRESTART,
     warmup: parseWarmup(raw.ARGUS_WARMUP),
     executionProvider: raw.ARGUS_EXECUTION_PROVIDER,
     jobConcurrency: raw.ARGUS_JOB_CONCURRENCY,

@@ -36,7 +36,7 @@ import type { LiveUploads } from '../http/routes/jobs.js';
 import { runAnalysisJob } from '../workers/analysis-job.js';
 import { DeliveryLoop } from '../workers/delivery-loop.js';
 import { runVideoJob } from '../workers/video-job.js';
-import { FfmpegVideoDecoder, findVideoTools, SpawnHelper, type VideoTool } from '../adapters/media/ffmpeg/index.js';
+import { FfmpegVideoDecoder, findVideoTools, SpawnHelper, WarmFfmpeg, type VideoTool } from '../adapters/media/ffmpeg/index.js';
 import { AppError } from '../domain/errors.js';
 import { enqueueJobDeliveries } from '../app/webhooks.js';
 import { SqlWebhookRepository } from '../adapters/db/webhook-repository.js';
@@ -186,7 +186,10 @@ export async function createServices(config: Config, logger: Logger, role: Proce
   if (foundTools.ok) logger.info({ ffmpeg: toolView(foundTools.tools.ffmpeg), ffprobe: toolView(foundTools.tools.ffprobe) }, 'video tools');
   else logger.warn({ reason: foundTools.reason }, 'video analysis unavailable');
   const helper = await spawnHelper;
-  const videos: VideoDecoder = foundTools.ok ? new FfmpegVideoDecoder(foundTools.tools, helper?.spawn) : unavailableVideo(foundTools.reason);
+  // The next video's ffmpeg is started ahead of time by the helper (never forked from this process), on an ffmpeg
+  // recent enough for the concat list's options that hold it to the accepted formats (5.1; see ffmpeg/warm.ts).
+  const warm = foundTools.ok && helper && config.ffmpegPrestart && foundTools.tools.ffmpeg.fpsMode ? new WarmFfmpeg(foundTools.tools, helper.spawn, helper.dir) : null;
+  const videos: VideoDecoder = foundTools.ok ? new FfmpegVideoDecoder(foundTools.tools, helper?.spawn, warm) : unavailableVideo(foundTools.reason);
   // A worker follows live uploads that an API process is still writing to the shared volume.
   const follow = role === 'worker' ? (job: JobRecord, partial: string, signal: AbortSignal): LiveUpload => followUpload({ jobs, media, blobs, clock }, job, partial, signal, config.worker.liveUploadIdleMs) : undefined;
   const handlerDeps = {
@@ -304,6 +307,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     },
   };
   const warmUp = async (): Promise<void> => {
+    videos.warmUp?.();
     const wanted: [string, ModelTask][] = [];
     if (config.warmup === 'all') {
       for (const [task, id] of Object.entries(DEFAULT_MODELS)) wanted.push([id, task as ModelTask]);
@@ -343,6 +347,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
     if (redis) await Promise.all(Object.values(redis).map((c: Redis) => c.quit().catch(() => c.disconnect())));
     await Promise.all([sender.close(), fetcher.close()]);
     await engine.close();
+    await videos.close?.();
     await helper?.close();
     await database.close();
     // Last: whatever crashed while the rest stopped is sent too.

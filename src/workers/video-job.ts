@@ -87,6 +87,20 @@ export async function runVideoJob(
   signal: AbortSignal,
   live?: LiveUpload,
 ): Promise<Record<string, unknown>> {
+  try {
+    return await analyseJob(deps, job, signal, live);
+  } finally {
+    // The decoder gets ready for the next video now that this job no longer needs the CPU (see ffmpeg/warm.ts).
+    deps.videos.warmUp?.();
+  }
+}
+
+async function analyseJob(
+  deps: VideoJobDeps & Pick<AnalysisJobDeps, 'maxImageBytes' | 'analyses' | 'faces'>,
+  job: JobRecord,
+  signal: AbortSignal,
+  live?: LiveUpload,
+): Promise<Record<string, unknown>> {
   const input = job.inputs[0];
   // An upload still arriving on another process: followed on the shared volume as it grows.
   if (!live && input && 'uploading' in input && input.partial && deps.follow) live = deps.follow(job, input.partial, signal);

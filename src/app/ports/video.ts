@@ -22,6 +22,10 @@ export interface DecodedFrame extends RgbImage {
 export interface VideoDecoder {
   probe(path: string): Promise<VideoFacts>;
   frames(input: string | AsyncIterable<Uint8Array>, sampling: { everyNth: number; minSeconds: number; maxSide: number }, signal?: AbortSignal): AsyncIterable<DecodedFrame>;
+  /** Gets ready for the next video ahead of time (a decoder that can): called at startup and when a video job ends. */
+  warmUp?(): void;
+  /** Lets go of what it holds ready. */
+  close?(): Promise<void>;
 }
 
 /** A video analysed while it is uploaded: its bytes as they arrive, and the stored medium once complete. */

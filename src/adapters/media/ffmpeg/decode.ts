@@ -23,6 +23,7 @@ import { FfmpegRun } from './run.js';
 import { directSpawn, type Spawn } from './spawn.js';
 import { SYSTEM_TOOLS, type VideoTools } from './tools.js';
 import type { FrameSampling, VideoFrame } from './types.js';
+import type { WarmFfmpeg } from './warm.js';
 
 /**
  * Decoder threads. One: decoding a sampled video costs a few milliseconds of CPU per analysed frame against tens for
@@ -30,6 +31,9 @@ import type { FrameSampling, VideoFrame } from './types.js';
  * cores it measured no faster as a whole job, and frame threading adds a frame of latency and its buffers).
  */
 const DECODE_THREADS = 1;
+
+/** The arguments before the input's own, for a direct and a pre-started run (warm.ts) alike. */
+export const GLOBAL_ARGS: readonly string[] = ['-hide_banner', '-nostats', '-loglevel', 'repeat+level+info', '-xerror', '-threads', String(DECODE_THREADS)];
 
 /**
  * Decodes frames with one ffmpeg child process: input is a file path/URL string, or an async iterable of bytes
@@ -56,44 +60,37 @@ export async function* decodeFrames(
   signal?: AbortSignal,
   tools: VideoTools = SYSTEM_TOOLS,
   spawnTool: Spawn = directSpawn,
+  warm: WarmFfmpeg | null = null,
 ): AsyncGenerator<VideoFrame> {
   const graph = filterGraph(sampling);
   const src = typeof input === 'string' ? resolveInput(input) : null;
   signal?.throwIfAborted();
 
-  const args = ['-hide_banner', '-nostats', '-loglevel', 'repeat+level+info'];
-  if (src) args.push('-nostdin');
-  args.push(
-    '-xerror',
-    '-threads',
-    String(DECODE_THREADS),
-    '-format_whitelist',
-    FORMAT_WHITELIST,
-    '-protocol_whitelist',
-    src ? src.protocols : 'pipe',
-    ...(src ? src.inputOptions : []),
-    '-i',
-    src ? src.arg : 'pipe:0',
-    '-map',
-    '0:V:0',
-    '-an',
-    '-sn',
-    '-dn',
-    // Every decoded frame is passed on as it is (no duplicating or dropping to a constant rate); ffmpeg before 5.1
-    // spells this -vsync.
-    ...(tools.ffmpeg.fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough']),
-    '-filter_threads',
-    '1',
-    '-vf',
-    graph,
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'rgb24',
-    'pipe:1',
-  );
-
-  const run = new FfmpegRun(await spawnTool(tools.ffmpeg.path, args, { stdin: !src }), src ? src.names : ['pipe:0'], signal);
+  // A stored file goes to the pre-started ffmpeg when one is waiting (see warm.ts); a stream or a URL is not.
+  const warmRun = src && src.protocols === 'file' && src.inputOptions.length === 0 ? await warm?.take(src.arg, graph) : null;
+  let run: FfmpegRun;
+  try {
+    if (warmRun && src) {
+      run = new FfmpegRun(warmRun.child, [...src.names, ...warmRun.names], signal);
+    } else {
+      const args = [
+        ...GLOBAL_ARGS,
+        ...(src ? ['-nostdin'] : []),
+        '-format_whitelist',
+        FORMAT_WHITELIST,
+        '-protocol_whitelist',
+        src ? src.protocols : 'pipe',
+        ...(src ? src.inputOptions : []),
+        '-i',
+        src ? src.arg : 'pipe:0',
+        ...outputArgs(tools, ['-vf', graph]),
+      ];
+      run = new FfmpegRun(await spawnTool(tools.ffmpeg.path, args, { stdin: !src }), src ? src.names : ['pipe:0'], signal);
+    }
+  } catch (err) {
+    await warmRun?.release();
+    throw err;
+  }
   try {
     if (typeof input !== 'string') run.feed(input);
     for (;;) {
@@ -104,7 +101,30 @@ export async function* decodeFrames(
     await run.finish();
   } finally {
     await run.close();
+    await warmRun?.release();
   }
+}
+
+/** The arguments after the input: the first video stream, through the graph `filter` names, as raw RGB on stdout. */
+export function outputArgs(tools: VideoTools, filter: readonly string[]): string[] {
+  return [
+    '-map',
+    '0:V:0',
+    '-an',
+    '-sn',
+    '-dn',
+    // Every decoded frame is passed on as it is (no duplicating or dropping to a constant rate); ffmpeg before 5.1
+    // spells this -vsync.
+    ...(tools.ffmpeg.fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough']),
+    '-filter_threads',
+    '1',
+    ...filter,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
 }
 
 /** The `-vf` graph for a sampling; validates it. */

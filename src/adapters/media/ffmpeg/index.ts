@@ -4,25 +4,41 @@ import { decodeFrames } from './decode.js';
 import { probeVideo } from './probe.js';
 import { directSpawn, type Spawn } from './spawn.js';
 import type { VideoTools } from './tools.js';
+import type { WarmFfmpeg } from './warm.js';
 
 export { decodeFrames } from './decode.js';
 export { probeVideo } from './probe.js';
 export { directSpawn, SpawnHelper, type Spawn, type ToolProcess } from './spawn.js';
 export { findVideoTools, SYSTEM_TOOLS, type FoundTools, type VideoTool, type VideoTools } from './tools.js';
 export type { FrameSampling, VideoFrame, VideoInfo } from './types.js';
+export { WarmFfmpeg } from './warm.js';
 
-/** The VideoDecoder port on given tools, started by `spawnTool` (a SpawnHelper's in the processes that run jobs). */
+/**
+ * The VideoDecoder port on given tools, started by `spawnTool` (a SpawnHelper's in the processes that run jobs); with
+ * `warm`, stored files go to a pre-started ffmpeg (see warm.ts).
+ */
 export class FfmpegVideoDecoder implements VideoDecoder {
   constructor(
     private readonly tools: VideoTools,
     private readonly spawnTool: Spawn = directSpawn,
+    private readonly warm: WarmFfmpeg | null = null,
   ) {}
+
+  /** Starts the ffmpeg the next stored video will use, unless one is waiting. */
+  warmUp(): void {
+    this.warm?.prepare();
+  }
+
+  /** Stops the waiting ffmpeg. */
+  async close(): Promise<void> {
+    await this.warm?.close();
+  }
 
   probe(path: string): Promise<VideoFacts> {
     return probeVideo(path, this.tools, this.spawnTool);
   }
 
   frames(input: string | AsyncIterable<Uint8Array>, sampling: { everyNth: number; minSeconds: number; maxSide: number }, signal?: AbortSignal): AsyncIterable<DecodedFrame> {
-    return decodeFrames(input, sampling, signal, this.tools, this.spawnTool);
+    return decodeFrames(input, sampling, signal, this.tools, this.spawnTool, this.warm);
   }
 }

@@ -3,17 +3,18 @@
  *
  * Requests come over the IPC channel. For each, the helper connects two sockets to the parent's Unix socket (argv[2]),
  * names them with the request's id, and starts the command with those sockets as its stdout and stderr, so the
- * output goes to the parent directly and the helper never reads it. It reports the child's pid, or why it could not
- * start, and its exit; it forwards kill requests. It exits when the parent goes away.
+ * output goes to the parent directly and the helper never reads it; a third, when asked for, is its stdin. It reports
+ * the child's pid, or why it could not start, and its exit; it forwards kill requests. It exits when the parent goes
+ * away.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
 /** A request from the parent. */
 export type HelperRequest =
-  | { readonly op: 'spawn'; readonly id: string; readonly cmd: string; readonly args: readonly string[] }
+  | { readonly op: 'spawn'; readonly id: string; readonly cmd: string; readonly args: readonly string[]; readonly stdin?: boolean }
   | { readonly op: 'kill'; readonly id: string; readonly signal: NodeJS.Signals };
 
 /** A report to the parent. */
@@ -27,7 +28,7 @@ const children = new Map<string, ChildProcess>();
 const report = (r: HelperReport): void => void process.send?.(r);
 
 /** A socket to the parent, named `<id> <stream>` on its first line; resolves once that line is written. */
-function named(id: string, stream: 'out' | 'err'): Promise<net.Socket> {
+function named(id: string, stream: 'in' | 'out' | 'err'): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     socket.once('error', reject);
@@ -35,11 +36,11 @@ function named(id: string, stream: 'out' | 'err'): Promise<net.Socket> {
   });
 }
 
-async function start(id: string, cmd: string, args: readonly string[]): Promise<void> {
+async function start(id: string, cmd: string, args: readonly string[], stdin: boolean): Promise<void> {
   let sockets: net.Socket[] = [];
   try {
-    sockets = await Promise.all([named(id, 'out'), named(id, 'err')]);
-    const child = spawn(cmd, args, { stdio: ['ignore', sockets[0], sockets[1]] });
+    sockets = await Promise.all([named(id, 'out'), named(id, 'err'), ...(stdin ? [named(id, 'in')] : [])]);
+    const child = spawn(cmd, args, { stdio: [sockets[2] ?? 'ignore', sockets[0], sockets[1]] });
     children.set(id, child);
     child.once('spawn', () => report({ op: 'spawned', id, pid: child.pid as number }));
     child.once('error', (err: NodeJS.ErrnoException) => {
@@ -61,7 +62,7 @@ async function start(id: string, cmd: string, args: readonly string[]): Promise<
 }
 
 process.on('message', (m: HelperRequest) => {
-  if (m.op === 'spawn') void start(m.id, m.cmd, m.args);
+  if (m.op === 'spawn') void start(m.id, m.cmd, m.args, m.stdin === true);
   else if (m.op === 'kill') children.get(m.id)?.kill(m.signal);
 });
 /**
@@ -74,8 +75,8 @@ function stop(): void {
   const dir = path.dirname(socketPath);
   if (path.basename(dir).startsWith('argus-spawn-')) {
     try {
-      rmSync(socketPath, { force: true });
-      rmdirSync(dir);
+      // With the socket, the files the parent keeps there (a pre-started ffmpeg's filter graph, see warm.ts).
+      rmSync(dir, { recursive: true, force: true });
     } catch {
       // The parent removed it first, or it cannot be removed: nothing more to do on the way out.
     }

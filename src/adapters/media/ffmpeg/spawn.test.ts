@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -88,12 +88,32 @@ describe('SpawnHelper', () => {
     expect(await exited(long)).toEqual([null, 'SIGKILL']);
   });
 
-  it('spawns directly what needs stdin, and everything once the helper has gone; a running tool is told it ended', async () => {
+  it('feeds a tool its stdin through the helper: a stream decodes as the file does; a tool that is gone closes it', async () => {
     const fed = await helper.spawn('cat', [], { stdin: true });
-    expect(parentOf(fed.pid as number)).toBe(process.pid);
-    fed.stdin?.end();
-    await exited(fed);
+    expect(parentOf(fed.pid as number)).not.toBe(process.pid);
+    let out = '';
+    fed.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const closed = new Promise<void>((resolve) => fed.once('close', () => resolve()));
+    fed.stdin?.end('through the helper\n');
+    expect(await exited(fed)).toEqual([0, null]);
+    await closed;
+    expect(out).toBe('through the helper\n');
 
+    const fromFile: { index: number; sum: number }[] = [];
+    for await (const f of decodeFrames(VIDEO, SAMPLING)) fromFile.push({ index: f.index, sum: f.data.reduce((a, b) => a + b, 0) });
+    const fromStream: { index: number; sum: number }[] = [];
+    for await (const f of decodeFrames(createReadStream(VIDEO), SAMPLING, undefined, undefined, helper.spawn)) fromStream.push({ index: f.index, sum: f.data.reduce((a, b) => a + b, 0) });
+    expect(fromStream).toEqual(fromFile);
+
+    // A tool that ends without reading: its stdin closes, as a pipe's write end does, rather than taking writes forever.
+    const gone = await helper.spawn('true', [], { stdin: true });
+    const stdinClosed = new Promise<void>((resolve) => gone.stdin?.once('close', () => resolve()));
+    gone.stdin?.on('error', () => undefined);
+    expect(await exited(gone)).toEqual([0, null]);
+    await stdinClosed;
+  });
+
+  it('spawns everything directly once the helper has gone; a running tool is told it ended', async () => {
     const running = await helper.spawn('sleep', ['30']);
     const sleeper = running.pid as number;
     const ended = exited(running);
@@ -160,8 +180,11 @@ describe('SpawnHelper', () => {
     // through it, says the tool's pid, and waits to be killed.
     const module = fileURLToPath(new URL('../../../../dist/adapters/media/ffmpeg/spawn.js', import.meta.url));
     const script = `
+      import { writeFileSync } from 'node:fs';
       import { SpawnHelper } from ${JSON.stringify(module)};
       const h = await SpawnHelper.start();
+      // A file the server keeps beside the socket (a pre-started ffmpeg's filter graph) goes with the directory.
+      writeFileSync(h.dir + '/vf-left', 'null');
       const tool = await h.spawn('sleep', ['30']);
       console.log(tool.pid);
       setInterval(() => {}, 1000);`;

@@ -8,8 +8,9 @@
  * spawns twice (ffprobe and ffmpeg), so its first frames paid both.
  *
  * `SpawnHelper` forks a small helper process once, at startup, and asks it to start the tools: their stdout and
- * stderr are Unix sockets connected to this process, so frames come here directly, as through a pipe. A command
- * that needs stdin (a live upload fed to ffmpeg) is spawned directly, as is everything when the helper is not there.
+ * stderr (and stdin, for a tool that is fed: a live upload, or the name of the file a pre-started ffmpeg is to decode)
+ * are Unix sockets connected to this process, so bytes flow between the tool and this process directly, as through
+ * pipes. Everything is spawned directly when the helper is not there.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -54,7 +55,6 @@ function helperScript(): string {
 /** A tool started by the helper, as a child process. */
 class HelperChild extends EventEmitter implements ToolProcess {
   pid: number | undefined;
-  readonly stdin = null;
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   private open = 2;
@@ -64,9 +64,13 @@ class HelperChild extends EventEmitter implements ToolProcess {
     readonly stdout: Readable,
     readonly stderr: Readable,
     private readonly askKill: (signal: NodeJS.Signals) => void,
+    readonly stdin: Writable | null = null,
   ) {
     super();
     for (const s of [stdout, stderr]) s.once('close', () => this.streamClosed());
+    // The tool never writes to its stdin socket: reading it only notices the tool's end, which closes it as a pipe's
+    // write end is closed (a later write fails instead of waiting).
+    if (stdin instanceof net.Socket) stdin.resume();
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
@@ -97,6 +101,9 @@ class HelperChild extends EventEmitter implements ToolProcess {
 
 /** A request on its way: the two sockets as they connect, and the helper's answer. */
 interface Pending {
+  /** Whether the tool's stdin is a third socket. */
+  readonly wantsIn: boolean;
+  in?: net.Socket;
   out?: net.Socket;
   err?: net.Socket;
   answer?: HelperReport;
@@ -116,7 +123,8 @@ export class SpawnHelper {
   private constructor(
     private readonly helper: ChildProcess,
     private readonly server: net.Server,
-    private readonly dir: string,
+    /** This process's private (0700) directory for the socket, which the helper removes with what is in it. */
+    readonly dir: string,
   ) {
     helper.on('message', (r: HelperReport) => this.onReport(r));
     // A send on a channel that just closed reports here rather than crashing the process; the exit follows.
@@ -148,21 +156,21 @@ export class SpawnHelper {
     return new SpawnHelper(helper, server, dir);
   }
 
-  /** Starts a tool through the helper (directly when it needs stdin or the helper has gone). */
+  /** Starts a tool through the helper (directly when the helper has gone). */
   readonly spawn: Spawn = async (cmd, args, options = {}) => {
-    if (options.stdin || !this.alive) return directSpawn(cmd, args, options);
+    if (!this.alive) return directSpawn(cmd, args, options);
     const id = randomUUID();
-    const p: Pending = { settle: () => undefined };
+    const p: Pending = { wantsIn: options.stdin === true, settle: () => undefined };
     const ready = new Promise<void>((resolve) => (p.settle = resolve));
     this.pending.set(id, p);
     this.holdOpen();
-    this.send({ op: 'spawn', id, cmd, args });
+    this.send({ op: 'spawn', id, cmd, args, stdin: p.wantsIn });
     await ready;
     this.pending.delete(id);
     this.holdOpen();
     const answer = p.answer;
-    if (answer?.op === 'spawned' && p.out && p.err) {
-      const child = new HelperChild(p.out, p.err, (signal) => this.send({ op: 'kill', id, signal }));
+    if (answer?.op === 'spawned' && p.out && p.err && (!p.wantsIn || p.in)) {
+      const child = new HelperChild(p.out, p.err, (signal) => this.send({ op: 'kill', id, signal }), p.in ?? null);
       child.pid = answer.pid;
       // An exit reported before the sockets came is told once the caller has had a turn to listen (and is not
       // running any more, so the helper's own end cannot override it).
@@ -181,6 +189,7 @@ export class SpawnHelper {
     }
     p.out?.destroy();
     p.err?.destroy();
+    p.in?.destroy();
     if (!this.alive) {
       // The helper went away mid-request: a tool it had started is stopped before it is started again here.
       if (answer?.op === 'spawned' && !p.exit) killPid(answer.pid);
@@ -243,7 +252,7 @@ export class SpawnHelper {
         const rest = head.subarray(nl + 1);
         if (rest.length > 0) socket.unshift(rest);
         const p = this.pending.get(id ?? '');
-        if (!p || (stream !== 'out' && stream !== 'err')) return void socket.destroy();
+        if (!p || !(stream === 'out' || stream === 'err' || (stream === 'in' && p.wantsIn))) return void socket.destroy();
         p[stream] = socket;
         this.check(p);
         return;
@@ -256,9 +265,9 @@ export class SpawnHelper {
     });
   }
 
-  /** Settles a request once the helper answered and, if the tool started, both sockets arrived. */
+  /** Settles a request once the helper answered and, if the tool started, its sockets arrived. */
   private check(p: Pending): void {
-    if (p.answer?.op === 'error' || (p.answer?.op === 'spawned' && p.out && p.err)) p.settle();
+    if (p.answer?.op === 'error' || (p.answer?.op === 'spawned' && p.out && p.err && (!p.wantsIn || p.in))) p.settle();
   }
 
   private onHelperExit(): void {

@@ -102,6 +102,9 @@ export class Diagnostics {
     if (!text) return;
     const level = m?.[2] ?? 'error';
     if (level === 'info' || level === 'verbose' || level === 'debug' || level === 'trace') return;
+    // The concat demuxer is only ever the pre-started ffmpeg's way to the file (warm.ts; no direct run allows it): its
+    // lines repeat the file's own ("Impossible to open", a packet warning) and say nothing about the video.
+    if (m?.[1] === 'concat') return;
     let clean = text;
     for (const name of this.names) if (name) clean = clean.split(name).join('input');
     const component = m?.[1];
