@@ -188,7 +188,7 @@ export async function createServices(config: Config, logger: Logger, role: Proce
   const helper = await spawnHelper;
   // The next video's ffmpeg is started ahead of time by the helper (never forked from this process), on an ffmpeg
   // recent enough for the concat list's options that hold it to the accepted formats (5.1; see ffmpeg/warm.ts).
-  const warm = foundTools.ok && helper && config.ffmpegPrestart && foundTools.tools.ffmpeg.fpsMode ? new WarmFfmpeg(foundTools.tools, helper.spawn, helper.dir) : null;
+  const warm = foundTools.ok && helper && config.ffmpegPrestart && foundTools.tools.ffmpeg.fpsMode ? new WarmFfmpeg(foundTools.tools, helper.spawn, helper.dir, () => helper.available) : null;
   const videos: VideoDecoder = foundTools.ok ? new FfmpegVideoDecoder(foundTools.tools, helper?.spawn, warm) : unavailableVideo(foundTools.reason);
   // A worker follows live uploads that an API process is still writing to the shared volume.
   const follow = role === 'worker' ? (job: JobRecord, partial: string, signal: AbortSignal): LiveUpload => followUpload({ jobs, media, blobs, clock }, job, partial, signal, config.worker.liveUploadIdleMs) : undefined;

@@ -347,7 +347,7 @@ async function analyseVideo(
     };
   };
   try {
-    await runPipeline((stop) => deps.videos.frames(input, sampling, stop), detectFrame, finishOne, deps.inFlight, signal);
+    await runPipeline((stop) => deps.videos.frames(input, sampling, stop, fromFile ? factsOf : undefined), detectFrame, finishOne, deps.inFlight, signal);
   } catch (err) {
     await events.close();
     // The decoder closes a stream it has read; one that failed before reading it (no ffmpeg here) leaves it open, and

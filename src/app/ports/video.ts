@@ -10,6 +10,8 @@ export interface VideoFacts {
   readonly durationSeconds: number | null;
   readonly frameCount: number | null;
   readonly codec: string;
+  /** The analysed stream's index in the file. */
+  readonly streamIndex: number;
 }
 
 /** A decoded, scaled video frame with its source index and time. */
@@ -21,7 +23,13 @@ export interface DecodedFrame extends RgbImage {
 /** Decodes video (an ffmpeg child process): frames selected and scaled by the decoder, pulled one at a time. */
 export interface VideoDecoder {
   probe(path: string): Promise<VideoFacts>;
-  frames(input: string | AsyncIterable<Uint8Array>, sampling: { everyNth: number; minSeconds: number; maxSide: number }, signal?: AbortSignal): AsyncIterable<DecodedFrame>;
+  /** `facts`: the file's facts, when they are being read; a decoder may wait for them to choose how it decodes. */
+  frames(
+    input: string | AsyncIterable<Uint8Array>,
+    sampling: { everyNth: number; minSeconds: number; maxSide: number },
+    signal?: AbortSignal,
+    facts?: Promise<VideoFacts>,
+  ): AsyncIterable<DecodedFrame>;
   /** Gets ready for the next video ahead of time (a decoder that can): called at startup and when a video job ends. */
   warmUp?(): void;
   /** Lets go of what it holds ready. */

@@ -18,12 +18,12 @@
  * line, so stream input (where ffprobe cannot run first) and mid-stream size changes need no prior probe.
  */
 import { AppError } from '../../../domain/errors.js';
-import { FORMAT_WHITELIST, resolveInput } from './input.js';
+import { FORMAT_WHITELIST, resolveInput, type ResolvedInput } from './input.js';
 import { FfmpegRun } from './run.js';
 import { directSpawn, type Spawn } from './spawn.js';
 import { SYSTEM_TOOLS, type VideoTools } from './tools.js';
 import type { FrameSampling, VideoFrame } from './types.js';
-import type { WarmFfmpeg } from './warm.js';
+import type { WarmFfmpeg, WarmRun } from './warm.js';
 
 /**
  * Decoder threads. One: decoding a sampled video costs a few milliseconds of CPU per analysed frame against tens for
@@ -60,18 +60,18 @@ export async function* decodeFrames(
   signal?: AbortSignal,
   tools: VideoTools = SYSTEM_TOOLS,
   spawnTool: Spawn = directSpawn,
-  warm: WarmFfmpeg | null = null,
+  warm: WarmDecode | null = null,
 ): AsyncGenerator<VideoFrame> {
   const graph = filterGraph(sampling);
   const src = typeof input === 'string' ? resolveInput(input) : null;
   signal?.throwIfAborted();
 
-  // A stored file goes to the pre-started ffmpeg when one is waiting (see warm.ts); a stream or a URL is not.
-  const warmRun = src && src.protocols === 'file' && src.inputOptions.length === 0 ? await warm?.take(src.arg, graph) : null;
+  const warmRun = src ? await takeWarm(warm, src, graph) : null;
   let run: FfmpegRun;
   try {
+    signal?.throwIfAborted();
     if (warmRun && src) {
-      run = new FfmpegRun(warmRun.child, [...src.names, ...warmRun.names], signal);
+      run = new FfmpegRun(warmRun.child, [...src.names, ...warmRun.names], signal, 'concat');
     } else {
       const args = [
         ...GLOBAL_ARGS,
@@ -88,6 +88,7 @@ export async function* decodeFrames(
       run = new FfmpegRun(await spawnTool(tools.ffmpeg.path, args, { stdin: !src }), src ? src.names : ['pipe:0'], signal);
     }
   } catch (err) {
+    warmRun?.child.kill('SIGKILL');
     await warmRun?.release();
     throw err;
   }
@@ -103,6 +104,26 @@ export async function* decodeFrames(
     await run.close();
     await warmRun?.release();
   }
+}
+
+/** A pre-started ffmpeg to decode a stored file with, and the index of the stream to analyse (from the probe). */
+export interface WarmDecode {
+  readonly ffmpeg: WarmFfmpeg;
+  readonly streamIndex: Promise<number>;
+}
+
+/**
+ * The pre-started ffmpeg for a stored file, when one is waiting (see warm.ts); null for a stream or a URL. It reaches
+ * the file through the concat demuxer, which does not pass on the streams' dispositions, so a cover picture stored
+ * before the video would be taken for it: it is used only when the probe says the analysed stream is the file's first.
+ */
+async function takeWarm(warm: WarmDecode | null, src: ResolvedInput, graph: string): Promise<WarmRun | null> {
+  if (!warm?.ffmpeg.ready || src.protocols !== 'file' || src.inputOptions.length > 0) return null;
+  const first = await warm.streamIndex.then(
+    (i) => i === 0,
+    () => false,
+  );
+  return first ? warm.ffmpeg.take(src.arg, graph) : null;
 }
 
 /** The arguments after the input: the first video stream, through the graph `filter` names, as raw RGB on stdout. */

@@ -24,9 +24,15 @@ export class FfmpegVideoDecoder implements VideoDecoder {
     private readonly warm: WarmFfmpeg | null = null,
   ) {}
 
-  /** Starts the ffmpeg the next stored video will use, unless one is waiting. */
+  /** Decodes running now. */
+  private active = 0;
+
+  /**
+   * Starts the ffmpeg the next stored video will use, unless one is waiting or a video is being decoded: its loading
+   * (~120 ms of CPU) would be taken from that job's frames.
+   */
   warmUp(): void {
-    this.warm?.prepare();
+    if (this.active === 0) this.warm?.prepare();
   }
 
   /** Stops the waiting ffmpeg. */
@@ -38,7 +44,22 @@ export class FfmpegVideoDecoder implements VideoDecoder {
     return probeVideo(path, this.tools, this.spawnTool);
   }
 
-  frames(input: string | AsyncIterable<Uint8Array>, sampling: { everyNth: number; minSeconds: number; maxSide: number }, signal?: AbortSignal): AsyncIterable<DecodedFrame> {
-    return decodeFrames(input, sampling, signal, this.tools, this.spawnTool, this.warm);
+  frames(
+    input: string | AsyncIterable<Uint8Array>,
+    sampling: { everyNth: number; minSeconds: number; maxSide: number },
+    signal?: AbortSignal,
+    facts?: Promise<VideoFacts>,
+  ): AsyncIterable<DecodedFrame> {
+    const warm = this.warm && facts ? { ffmpeg: this.warm, streamIndex: facts.then((f) => f.streamIndex) } : null;
+    return this.counted(decodeFrames(input, sampling, signal, this.tools, this.spawnTool, warm));
+  }
+
+  private async *counted(frames: AsyncGenerator<DecodedFrame>): AsyncGenerator<DecodedFrame> {
+    this.active++;
+    try {
+      yield* frames;
+    } finally {
+      this.active--;
+    }
   }
 }

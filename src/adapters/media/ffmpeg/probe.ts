@@ -74,6 +74,7 @@ export async function probeVideo(input: string, tools: VideoTools = SYSTEM_TOOLS
     durationSeconds: duration !== null && duration > 0 ? duration : null,
     frameCount: frames !== null && frames > 0 ? Math.round(frames) : null,
     codec,
+    streamIndex: asNumber(stream.index) ?? 0,
   };
 }
 

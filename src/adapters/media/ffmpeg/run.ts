@@ -36,12 +36,22 @@ export class FfmpegRun {
     private readonly child: ToolProcess,
     names: readonly string[],
     private readonly signal: AbortSignal | undefined,
+    /** A demuxer between ffmpeg and the file, whose own lines are not the video's (see StderrParser). */
+    indirection?: string,
   ) {
     const { stdout, stderr } = child;
     if (!stdout || !stderr) throw new Error('ffmpeg was spawned without pipes');
     this.stdout = stdout;
-    this.parser = new StderrParser(names);
+    this.parser = new StderrParser(names, indirection);
     this.exited = new Promise<void>((resolve) => {
+      // A process handed over after it ended (a pre-started one that died) has no 'exit' to come.
+      if (child.exitCode !== null || child.signalCode !== null) {
+        this.hasExited = true;
+        this.exitCode = child.exitCode;
+        this.exitSignal = child.signalCode;
+        resolve();
+        return;
+      }
       child.once('exit', (code, sig) => {
         this.hasExited = true;
         this.exitCode = code;
@@ -88,6 +98,7 @@ export class FfmpegRun {
       this.wake();
     });
     signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (signal?.aborted) this.onAbort();
   }
 
   /** The next frame, or null at the end of ffmpeg's output (success or not: `finish` tells). */

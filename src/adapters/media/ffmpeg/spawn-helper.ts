@@ -8,7 +8,7 @@
  * away.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -75,8 +75,9 @@ function stop(): void {
   const dir = path.dirname(socketPath);
   if (path.basename(dir).startsWith('argus-spawn-')) {
     try {
-      // With the socket, the files the parent keeps there (a pre-started ffmpeg's filter graph, see warm.ts).
-      rmSync(dir, { recursive: true, force: true });
+      // The socket and the filter graphs the parent keeps beside it (warm.ts), by name: never anything else.
+      for (const name of readdirSync(dir)) if (name === path.basename(socketPath) || /^vf-[0-9a-f-]{36}$/.test(name)) rmSync(path.join(dir, name), { force: true });
+      rmdirSync(dir);
     } catch {
       // The parent removed it first, or it cannot be removed: nothing more to do on the way out.
     }

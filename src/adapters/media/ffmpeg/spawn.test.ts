@@ -184,7 +184,7 @@ describe('SpawnHelper', () => {
       import { SpawnHelper } from ${JSON.stringify(module)};
       const h = await SpawnHelper.start();
       // A file the server keeps beside the socket (a pre-started ffmpeg's filter graph) goes with the directory.
-      writeFileSync(h.dir + '/vf-left', 'null');
+      writeFileSync(h.dir + '/vf-' + crypto.randomUUID(), 'null');
       const tool = await h.spawn('sleep', ['30']);
       console.log(tool.pid);
       setInterval(() => {}, 1000);`;

@@ -134,6 +134,11 @@ export class SpawnHelper {
     server.on('connection', (socket) => this.onConnection(socket));
   }
 
+  /** Whether tools are still started by the helper (false once it has gone: they are then spawned directly). */
+  get available(): boolean {
+    return this.alive;
+  }
+
   /** Forks the helper; call early, while this process is still small (the fork copies its page tables once). */
   static async start(): Promise<SpawnHelper> {
     // A private directory: only this user can connect to the socket.

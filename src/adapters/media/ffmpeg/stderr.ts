@@ -31,8 +31,9 @@ export class StderrParser {
   private tbNum = 0;
   private tbDen = 0;
 
-  constructor(names: readonly string[]) {
-    this.diagnostics = new Diagnostics(names);
+  /** `indirection`: a demuxer ffmpeg reaches the file through (the pre-started one's concat), see Diagnostics. */
+  constructor(names: readonly string[], indirection?: string) {
+    this.diagnostics = new Diagnostics(names, indirection);
   }
 
   push(text: string): void {
@@ -93,7 +94,15 @@ export class StderrParser {
 export class Diagnostics {
   private readonly lines: { level: string; text: string }[] = [];
 
-  constructor(private readonly names: readonly string[]) {}
+  /**
+   * `indirection`: the component name of a demuxer between ffmpeg and the file (the concat list of a pre-started ffmpeg,
+   * see warm.ts). Its lines repeat the file's own ("Impossible to open", a packet warning) and are dropped, except a
+   * refused format, which a file of that very format (read through it) is refused with.
+   */
+  constructor(
+    private readonly names: readonly string[],
+    private readonly indirection?: string,
+  ) {}
 
   add(raw: string): void {
     // "[avi @ 0x55d0...] [warning] Packet corrupt" / "[fatal] file:x.avi: corrupt input packet" / "plain text".
@@ -102,9 +111,7 @@ export class Diagnostics {
     if (!text) return;
     const level = m?.[2] ?? 'error';
     if (level === 'info' || level === 'verbose' || level === 'debug' || level === 'trace') return;
-    // The concat demuxer is only ever the pre-started ffmpeg's way to the file (warm.ts; no direct run allows it): its
-    // lines repeat the file's own ("Impossible to open", a packet warning) and say nothing about the video.
-    if (m?.[1] === 'concat') return;
+    if (this.indirection && m?.[1] === this.indirection && !/not on whitelist/.test(text)) return;
     let clean = text;
     for (const name of this.names) if (name) clean = clean.split(name).join('input');
     const component = m?.[1];

@@ -13,6 +13,8 @@ export interface VideoInfo {
   frameCount: number | null;
   /** ffmpeg's codec name, e.g. `h264`, `mpeg4`, `vp9`. */
   codec: string;
+  /** The analysed stream's index in the file (the first video stream that is not a cover picture). */
+  streamIndex: number;
 }
 
 /** Which frames to decode, and how large. */

@@ -45,16 +45,25 @@ export class WarmFfmpeg {
   private waiting: Waiting | null = null;
   private closed = false;
 
-  /** `dir`: a private directory for the graph files. */
+  /**
+   * `dir`: a private directory for the graph files; `available`: whether `spawnTool` still starts tools from the spawn
+   * helper (once it has gone, nothing is started ahead: it would be forked from this large process).
+   */
   constructor(
     private readonly tools: VideoTools,
     private readonly spawnTool: Spawn,
     private readonly dir: string,
+    private readonly available: () => boolean = () => true,
   ) {}
+
+  /** Whether an ffmpeg is waiting (or being started) for the next file. */
+  get ready(): boolean {
+    return this.waiting !== null && !this.waiting.exited && !this.closed && this.available();
+  }
 
   /** Starts the next ffmpeg, unless one is already waiting. */
   prepare(): void {
-    if (this.waiting || this.closed) return;
+    if (this.waiting || this.closed || !this.available()) return;
     const graphFile = path.join(this.dir, `vf-${randomUUID()}`);
     const args = [
       ...GLOBAL_ARGS,
@@ -84,18 +93,34 @@ export class WarmFfmpeg {
     );
   }
 
-  /** The waiting ffmpeg, told to decode `file` (a `file:` URL) through `graph`; null when none is ready. */
+  /**
+   * The waiting ffmpeg, told to decode `file` (a `file:` URL) through `graph`; null when none is ready, or it could
+   * not be given the file (it died, the helper's directory is gone): the caller then decodes with a direct run.
+   */
   async take(file: string, graph: string): Promise<WarmRun | null> {
     const waiting = this.waiting;
     // A name the list cannot hold on one line is decoded by a direct run.
-    if (!waiting || this.closed || /[\r\n]/.test(file)) return null;
+    if (!waiting || !this.ready || /[\r\n]/.test(file)) return null;
     this.waiting = null;
     const child = await waiting.child;
-    if (!child || waiting.exited || child.exitCode !== null || child.signalCode !== null || !child.stdin) return null;
+    const alive = (c: ToolProcess | null): c is ToolProcess & { stdin: NonNullable<ToolProcess['stdin']> } =>
+      c !== null && !waiting.exited && c.exitCode === null && c.signalCode === null && c.stdin !== null;
+    if (!alive(child)) return null;
     const release = (): Promise<void> => rm(waiting.graphFile, { force: true });
     try {
       // The graph first: ffmpeg reads it once the input named by the list is open.
       await writeFile(waiting.graphFile, graph, { mode: 0o600 });
+    } catch {
+      child.kill('SIGKILL');
+      await release();
+      return null;
+    }
+    // It may have died while the graph was written; if it dies from here on, the decode fails as a direct run would.
+    if (!alive(child)) {
+      await release();
+      return null;
+    }
+    try {
       const list = [
         'ffconcat version 1.0',
         `file ${quote(file)}`,
@@ -105,10 +130,10 @@ export class WarmFfmpeg {
       ].join('\n');
       child.stdin.on('error', () => undefined);
       child.stdin.end(list);
-    } catch (err) {
+    } catch {
       child.kill('SIGKILL');
       await release();
-      throw err;
+      return null;
     }
     return { child, names: ['pipe:0'], release };
   }
