@@ -66,7 +66,7 @@ export async function* decodeFrames(
   const src = typeof input === 'string' ? resolveInput(input) : null;
   signal?.throwIfAborted();
 
-  const warmRun = src ? await takeWarm(warm, src, graph) : null;
+  const warmRun = src ? await takeWarm(warm, src, graph, signal) : null;
   let run: FfmpegRun;
   try {
     signal?.throwIfAborted();
@@ -109,7 +109,7 @@ export async function* decodeFrames(
 /** A pre-started ffmpeg to decode a stored file with, and the index of the stream to analyse (from the probe). */
 export interface WarmDecode {
   readonly ffmpeg: WarmFfmpeg;
-  readonly streamIndex: Promise<number>;
+  readonly streamIndex: () => Promise<number>;
 }
 
 /**
@@ -117,13 +117,21 @@ export interface WarmDecode {
  * the file through the concat demuxer, which does not pass on the streams' dispositions, so a cover picture stored
  * before the video would be taken for it: it is used only when the probe says the analysed stream is the file's first.
  */
-async function takeWarm(warm: WarmDecode | null, src: ResolvedInput, graph: string): Promise<WarmRun | null> {
-  if (!warm?.ffmpeg.ready || src.protocols !== 'file' || src.inputOptions.length > 0) return null;
-  const first = await warm.streamIndex.then(
-    (i) => i === 0,
-    () => false,
-  );
-  return first ? warm.ffmpeg.take(src.arg, graph) : null;
+async function takeWarm(warm: WarmDecode | null, src: ResolvedInput, graph: string, signal: AbortSignal | undefined): Promise<WarmRun | null> {
+  if (!warm?.ffmpeg.ready || src.protocols !== 'file' || src.inputOptions.length > 0 || signal?.aborted) return null;
+  // A job cancelled while the probe still runs stops at once, and leaves the waiting ffmpeg for the next file.
+  const first = await new Promise<boolean>((resolve) => {
+    const onAbort = (): void => resolve(false);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    warm
+      .streamIndex()
+      .then(
+        (i) => resolve(i === 0),
+        () => resolve(false),
+      )
+      .finally(() => signal?.removeEventListener('abort', onAbort));
+  });
+  return first && !signal?.aborted ? warm.ffmpeg.take(src.arg, graph) : null;
 }
 
 /** The arguments after the input: the first video stream, through the graph `filter` names, as raw RGB on stdout. */

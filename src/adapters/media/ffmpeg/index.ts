@@ -50,7 +50,9 @@ export class FfmpegVideoDecoder implements VideoDecoder {
     signal?: AbortSignal,
     facts?: Promise<VideoFacts>,
   ): AsyncIterable<DecodedFrame> {
-    const warm = this.warm && facts ? { ffmpeg: this.warm, streamIndex: facts.then((f) => f.streamIndex) } : null;
+    // Read only when a pre-started ffmpeg is there to use (a promise derived here and never awaited would make a failed
+    // probe an unhandled rejection).
+    const warm = this.warm && facts ? { ffmpeg: this.warm, streamIndex: () => facts.then((f) => f.streamIndex) } : null;
     return this.counted(decodeFrames(input, sampling, signal, this.tools, this.spawnTool, warm));
   }
 

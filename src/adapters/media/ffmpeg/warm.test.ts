@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeFrames } from './decode.js';
+import { FfmpegVideoDecoder } from './index.js';
 import { probeVideo } from './probe.js';
 import { FfmpegRun } from './run.js';
 import { SpawnHelper, type Spawn, type ToolProcess } from './spawn.js';
 import { SYSTEM_TOOLS } from './tools.js';
+import type { VideoInfo } from './types.js';
 import { WarmFfmpeg } from './warm.js';
 
 const run = promisify(execFile);
@@ -31,7 +33,7 @@ interface Seen {
  */
 async function decode(file: string, spawnTool?: Spawn, warm?: WarmFfmpeg, streamIndex?: number): Promise<{ frames: Seen[]; error: string | null }> {
   const frames: Seen[] = [];
-  const given = warm ? { ffmpeg: warm, streamIndex: streamIndex !== undefined ? Promise.resolve(streamIndex) : probeVideo(file).then((f) => f.streamIndex) } : null;
+  const given = warm ? { ffmpeg: warm, streamIndex: () => (streamIndex !== undefined ? Promise.resolve(streamIndex) : probeVideo(file).then((f) => f.streamIndex)) } : null;
   try {
     for await (const f of decodeFrames(file, SAMPLING, undefined, SYSTEM_TOOLS, spawnTool, given)) {
       let sum = 0;
@@ -42,6 +44,13 @@ async function decode(file: string, spawnTool?: Spawn, warm?: WarmFfmpeg, stream
   } catch (err) {
     return { frames, error: (err as Error).message };
   }
+}
+
+/** Reads every frame. */
+async function drain(frames: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of frames) n++;
+  return n;
 }
 
 /** Whether the process stops running within two seconds. */
@@ -262,6 +271,38 @@ describe('WarmFfmpeg', () => {
     expect(spawned).toHaveLength(0);
     expect(await decode(VIDEO, counting, gone)).toEqual(await decode(VIDEO));
     expect(spawned.map((s) => s.args.includes('concat'))).toEqual([false]);
+  });
+
+  it('through the decoder: a failed probe never goes unhandled, and a cancel does not wait for the probe', async () => {
+    const decoder = new FfmpegVideoDecoder(SYSTEM_TOOLS, counting, warm);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // A bad file while none is waiting (another job holds it): its failed probe is nobody's to await, as in a job.
+      const junk = path.join(dir, 'junk.mp4');
+      await writeFile(junk, Buffer.alloc(4096, 7));
+      const facts = decoder.probe(junk);
+      facts.catch(() => undefined);
+      await expect(drain(decoder.frames(junk, SAMPLING, undefined, facts))).rejects.toThrow(/could not be decoded/);
+      await expect(facts).rejects.toThrow(/not a readable video/);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+
+    // One waiting, and a probe that has not answered: cancelling the job ends its decode now, and leaves the waiting
+    // ffmpeg for the next file.
+    await prepared();
+    let answer = (_: VideoInfo): void => undefined;
+    const pending = new Promise<VideoInfo>((resolve) => (answer = resolve));
+    const cancel = new AbortController();
+    const decoding = drain(decoder.frames(VIDEO, SAMPLING, cancel.signal, pending));
+    setTimeout(() => cancel.abort(new Error('cancelled')), 100);
+    await expect(decoding).rejects.toThrow('cancelled');
+    expect(warm.ready).toBe(true);
+    answer(await probeVideo(VIDEO));
   });
 
   it('reads a process handed over after it ended to its end, rather than waiting for an exit that has come', async () => {
