@@ -188,8 +188,7 @@ async function videoPoster(deps: ThumbnailRouteDeps, record: MediaRecord): Promi
   const source = deps.blobs.locate(record.kind, record.key);
   const frame = async (seek: string[]): Promise<Buffer> => {
     const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', source, '-frames:v', '1', '-vf', `scale=w=${MEDIA_SIZE}:h=${MEDIA_SIZE}:force_original_aspect_ratio=decrease`, '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'];
-    const run = await runFfmpeg(deps, args, { timeoutMs: 30_000, maxStdoutBytes: 16 * 1024 * 1024 });
-    if (run.code !== 0 || run.killed) throw new AppError('BAD_REQUEST', `ffmpeg could not take a poster frame of media ${record.id}: ${whyFailed(run) ?? 'it did not finish'}`);
+    const run = await runFfmpeg(deps, args, { timeoutMs: 30_000, maxStdoutBytes: 16 * 1024 * 1024 }, `take a poster frame of media ${record.id}`);
     return run.stdout;
   };
   let png = await frame(['-ss', '1']);
@@ -218,17 +217,22 @@ async function transcodeForBrowsers(deps: ThumbnailRouteDeps, record: MediaRecor
     // The index up front, so playback and seeking start before the whole file is read.
     ...['-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart', '-f', 'mp4', '-y', out],
   ];
-  const run = await runFfmpeg(deps, args, { timeoutMs: TRANSCODE_TIMEOUT_MS, maxStdoutBytes: 1024 * 1024 });
-  if (run.code !== 0 || run.killed) throw new AppError('BAD_REQUEST', `ffmpeg could not make a playable copy of media ${record.id}: ${whyFailed(run) ?? 'it did not finish'}`);
+  await runFfmpeg(deps, args, { timeoutMs: TRANSCODE_TIMEOUT_MS, maxStdoutBytes: 1024 * 1024 }, `make a playable copy of media ${record.id}`);
 }
 
-/** Runs ffmpeg to its end (through the spawn helper when there is one); a missing ffmpeg is a 503. */
-async function runFfmpeg(deps: ThumbnailRouteDeps, args: string[], opts: { timeoutMs: number; maxStdoutBytes: number }): Promise<ToolRun> {
+/**
+ * Runs ffmpeg to its end (through the spawn helper when there is one) to do `what`: a missing ffmpeg is a 503, a run
+ * that failed or was stopped a 400 saying why.
+ */
+async function runFfmpeg(deps: ThumbnailRouteDeps, args: string[], opts: { timeoutMs: number; maxStdoutBytes: number }, what: string): Promise<ToolRun> {
+  let run: ToolRun;
   try {
-    return await runTool(deps.videoTools!.ffmpeg.path, args, opts, deps.spawnTool);
+    run = await runTool(deps.videoTools!.ffmpeg.path, args, opts, deps.spawnTool);
   } catch (err) {
     throw new AppError('SERVICE_UNAVAILABLE', `ffmpeg could not be started: ${(err as Error).message}`);
   }
+  if (run.code !== 0 || run.killed) throw new AppError('BAD_REQUEST', `ffmpeg could not ${what}: ${whyFailed(run) ?? 'it did not finish'}`);
+  return run;
 }
 
 /** Why ffmpeg failed: stopped for its time or output, else the last line it wrote to stderr (its error), if any. */

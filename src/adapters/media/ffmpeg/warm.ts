@@ -107,27 +107,12 @@ export class WarmFfmpeg {
       c !== null && !waiting.exited && c.exitCode === null && c.signalCode === null && c.stdin !== null;
     if (!alive(child)) return null;
     const release = (): Promise<void> => rm(waiting.graphFile, { force: true });
+    const list = ['ffconcat version 1.0', `file ${quote(file)}`, `option format_whitelist ${FORMAT_WHITELIST}`, 'option protocol_whitelist file', ''].join('\n');
     try {
       // The graph first: ffmpeg reads it once the input named by the list is open.
       await writeFile(waiting.graphFile, graph, { mode: 0o600 });
-    } catch {
-      child.kill('SIGKILL');
-      await release();
-      return null;
-    }
-    // It may have died while the graph was written; if it dies from here on, the decode fails as a direct run would.
-    if (!alive(child)) {
-      await release();
-      return null;
-    }
-    try {
-      const list = [
-        'ffconcat version 1.0',
-        `file ${quote(file)}`,
-        `option format_whitelist ${FORMAT_WHITELIST}`,
-        'option protocol_whitelist file',
-        '',
-      ].join('\n');
+      // It may have died while the graph was written; if it dies from here on, the decode fails as a direct run would.
+      if (!alive(child)) throw new Error('the pre-started ffmpeg has ended');
       child.stdin.on('error', () => undefined);
       child.stdin.end(list);
     } catch {
